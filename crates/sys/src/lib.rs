@@ -1,0 +1,9 @@
+//! leastcap's kernel interface.
+//!
+//! This is the only crate in the workspace allowed to contain `unsafe` code; every other
+//! crate forbids it. Every `unsafe` block here carries a `// SAFETY:` comment, and each
+//! wrapper returns a typed error that names what it was acting on.
+
+mod kernel;
+
+pub use kernel::{kernel_caps, KernelCapsError, CAP_LAST_CAP_PATH};
