@@ -38,7 +38,8 @@ pub fn parse(text: &str) -> Option<Cgroup> {
     let mut paths = Vec::new();
     for line in text.lines() {
         let mut parts = line.splitn(3, ':');
-        let (Some(hierarchy), Some(controllers), Some(path)) = (parts.next(), parts.next(), parts.next())
+        let (Some(hierarchy), Some(controllers), Some(path)) =
+            (parts.next(), parts.next(), parts.next())
         else {
             continue;
         };
@@ -71,7 +72,11 @@ pub fn parse(text: &str) -> Option<Cgroup> {
 
 fn unit_of(path: &str) -> Option<String> {
     path.rsplit('/')
-        .find(|component| UNIT_SUFFIXES.iter().any(|suffix| component.ends_with(suffix)))
+        .find(|component| {
+            UNIT_SUFFIXES
+                .iter()
+                .any(|suffix| component.ends_with(suffix))
+        })
         .map(str::to_string)
 }
 
@@ -143,21 +148,36 @@ mod tests {
     #[test]
     fn containers_by_runtime_convention() {
         let docker = parse(&format!("0::/system.slice/docker-{ID}.scope\n")).expect("parsed");
-        assert_eq!(docker.container.as_ref().map(|c| c.runtime.as_str()), Some("docker"));
+        assert_eq!(
+            docker.container.as_ref().map(|c| c.runtime.as_str()),
+            Some("docker")
+        );
         assert_eq!(docker.container.as_ref().map(|c| c.id.as_str()), Some(ID));
-        let v1 = parse(&format!("12:pids:/docker/{ID}\n1:name=systemd:/docker/{ID}\n0::/\n"))
-            .expect("parsed");
+        let v1 = parse(&format!(
+            "12:pids:/docker/{ID}\n1:name=systemd:/docker/{ID}\n0::/\n"
+        ))
+        .expect("parsed");
         assert_eq!(v1.path, format!("/docker/{ID}"));
         assert_eq!(v1.container.map(|c| c.runtime), Some("docker".to_string()));
         let k8s = parse(&format!(
             "0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice/cri-containerd-{ID}.scope\n"
         ))
         .expect("parsed");
-        assert_eq!(k8s.container.map(|c| c.runtime), Some("containerd".to_string()));
+        assert_eq!(
+            k8s.container.map(|c| c.runtime),
+            Some("containerd".to_string())
+        );
         let bare = parse(&format!("0::/kubepods/besteffort/pod1/{ID}\n")).expect("parsed");
-        assert_eq!(bare.container.map(|c| c.runtime), Some("kubernetes".to_string()));
-        let podman = parse(&format!("0::/user.slice/libpod-{ID}.scope/container\n")).expect("parsed");
-        assert_eq!(podman.container.map(|c| c.runtime), Some("podman".to_string()));
+        assert_eq!(
+            bare.container.map(|c| c.runtime),
+            Some("kubernetes".to_string())
+        );
+        let podman =
+            parse(&format!("0::/user.slice/libpod-{ID}.scope/container\n")).expect("parsed");
+        assert_eq!(
+            podman.container.map(|c| c.runtime),
+            Some("podman".to_string())
+        );
         let lxc = parse("0::/lxc.payload.web1/init.scope\n").expect("parsed");
         assert_eq!(lxc.container.map(|c| c.id), Some("web1".to_string()));
     }
@@ -165,12 +185,18 @@ mod tests {
     #[test]
     fn root_and_hybrid_and_garbage() {
         let root = parse("0::/\n").expect("parsed");
-        assert_eq!((root.path.as_str(), root.unit, root.container), ("/", None, None));
+        assert_eq!(
+            (root.path.as_str(), root.unit, root.container),
+            ("/", None, None)
+        );
         let hybrid = parse("9:name=systemd:/\n4:memory:/process_api/abc\n0::/\n").expect("parsed");
         assert_eq!(hybrid.path, "/process_api/abc");
         assert!(parse("").is_none());
         assert!(parse("garbage\n").is_none());
         // A path may itself contain ':'.
-        assert_eq!(parse("0::/a:b.service\n").map(|c| c.path), Some("/a:b.service".to_string()));
+        assert_eq!(
+            parse("0::/a:b.service\n").map(|c| c.path),
+            Some("/a:b.service".to_string())
+        );
     }
 }

@@ -69,13 +69,22 @@ mod tests {
         let root = ThreadCaps::full(k);
         assert_eq!(guess(Securebits(0), &root, true), CapMode::Hybrid);
         assert_eq!(guess(Securebits(0x10), &root, true), CapMode::Uncertain);
-        assert_eq!(guess(Securebits(0x2f), &root, true), CapMode::Uncertain, "ambient bits missing");
+        assert_eq!(
+            guess(Securebits(0x2f), &root, true),
+            CapMode::Uncertain,
+            "ambient bits missing"
+        );
         assert_eq!(guess(Securebits(0x2f), &root, false), CapMode::Pure1eInit);
         assert_eq!(guess(Securebits(0xef), &root, true), CapMode::Pure1eInit);
-        let mut inh = ThreadCaps::default();
-        inh.inheritable = CapSet::from_bits(1);
+        let inh = ThreadCaps {
+            inheritable: CapSet::from_bits(1),
+            ..ThreadCaps::default()
+        };
         assert_eq!(guess(Securebits(0xef), &inh, true), CapMode::Pure1e);
-        assert_eq!(guess(Securebits(0xef), &ThreadCaps::default(), true), CapMode::Nopriv);
+        assert_eq!(
+            guess(Securebits(0xef), &ThreadCaps::default(), true),
+            CapMode::Nopriv
+        );
         let mut amb = inh;
         amb.ambient = CapSet::from_bits(1);
         assert_eq!(guess(Securebits(0xef), &amb, true), CapMode::Uncertain);

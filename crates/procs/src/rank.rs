@@ -102,7 +102,10 @@ pub fn assess(process: &Process) -> Risk {
     match &process.status {
         _ if process.kernel_thread => Risk {
             level: Level::KernelThread,
-            held: process.status.known().map_or(CapSet::EMPTY, |c| c.caps.usable()),
+            held: process
+                .status
+                .known()
+                .map_or(CapSet::EMPTY, |c| c.caps.usable()),
             root_equivalent: CapSet::EMPTY,
             uid0: false,
         },
@@ -161,8 +164,14 @@ mod tests {
         let admin = assess_with(&creds(1000, &[Cap::SYS_ADMIN, Cap::NET_RAW]), true, toy);
         assert_eq!(admin.level, Level::RootEquivalent);
         assert_eq!(admin.root_equivalent, CapSet::from_caps([Cap::SYS_ADMIN]));
-        assert_eq!(assess_with(&creds(1000, &[Cap::NET_RAW]), true, toy).level, Level::Limited);
-        assert_eq!(assess_with(&creds(1000, &[Cap::KILL]), true, toy).level, Level::Conditional);
+        assert_eq!(
+            assess_with(&creds(1000, &[Cap::NET_RAW]), true, toy).level,
+            Level::Limited
+        );
+        assert_eq!(
+            assess_with(&creds(1000, &[Cap::KILL]), true, toy).level,
+            Level::Conditional
+        );
         assert_eq!(assess_with(&creds(0, &[]), true, toy).level, Level::Uid0);
         assert_eq!(assess_with(&creds(1000, &[]), true, toy).level, Level::None);
         let ns = assess_with(&creds(0, &[Cap::SYS_ADMIN]), false, toy);
@@ -171,17 +180,20 @@ mod tests {
 
     #[test]
     fn ordering_puts_the_worst_first() {
-        let mut risks = vec![
+        let mut risks = [
             assess_with(&creds(1000, &[Cap::NET_RAW]), true, toy),
             assess_with(&creds(1000, &[Cap::SYS_ADMIN]), true, toy),
             assess_with(&creds(1000, &[Cap::SYS_ADMIN, Cap::SYS_MODULE]), true, toy),
             assess_with(&creds(0, &[]), true, toy),
         ];
         risks.sort_by(more_dangerous_first);
-        let levels: Vec<_> = risks.iter().map(|r| (r.level, r.root_equivalent.len())).collect();
+        let levels: Vec<_> = risks
+            .iter()
+            .map(|r| (r.level, r.root_equivalent.len()))
+            .collect();
         assert_eq!(
             levels,
-            vec![
+            [
                 (Level::RootEquivalent, 2),
                 (Level::RootEquivalent, 1),
                 (Level::Uid0, 0),

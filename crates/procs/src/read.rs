@@ -260,7 +260,12 @@ fn read_process(pid: u32, options: ReadOptions, want_tid: Option<u32>) -> Result
     Ok(process)
 }
 
-fn read_threads(process: &Process, dir: &Path, options: ReadOptions, want_tid: Option<u32>) -> Vec<Thread> {
+fn read_threads(
+    process: &Process,
+    dir: &Path,
+    options: ReadOptions,
+    want_tid: Option<u32>,
+) -> Vec<Thread> {
     let Field::Known(leader) = &process.status else {
         return Vec::new();
     };
@@ -269,7 +274,11 @@ fn read_threads(process: &Process, dir: &Path, options: ReadOptions, want_tid: O
     };
     let mut threads = Vec::new();
     for entry in entries.flatten() {
-        let Some(tid) = entry.file_name().to_str().and_then(|name| name.parse::<u32>().ok()) else {
+        let Some(tid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|name| name.parse::<u32>().ok())
+        else {
             continue;
         };
         if tid == process.pid || want_tid.is_some_and(|want| want != tid) {
@@ -314,7 +323,12 @@ pub fn snapshot(options: ReadOptions) -> Result<Snapshot, ProcsError> {
     })?;
     let mut pids: Vec<u32> = entries
         .flatten()
-        .filter_map(|entry| entry.file_name().to_str().and_then(|name| name.parse().ok()))
+        .filter_map(|entry| {
+            entry
+                .file_name()
+                .to_str()
+                .and_then(|name| name.parse().ok())
+        })
         .collect();
     pids.sort_unstable();
     let mut processes = Vec::with_capacity(pids.len());
@@ -375,7 +389,10 @@ mod tests {
     #[test]
     fn the_snapshot_contains_this_process_and_no_errors() {
         let snapshot = snapshot(ReadOptions::default()).expect("list /proc");
-        assert!(snapshot.processes.iter().any(|p| p.pid == std::process::id()));
+        assert!(snapshot
+            .processes
+            .iter()
+            .any(|p| p.pid == std::process::id()));
     }
 
     #[test]
@@ -392,7 +409,8 @@ mod tests {
         let me = read_pid(std::process::id(), ReadOptions::default()).expect("own process");
         let ns = *me.user_ns.known().expect("own namespace");
         let uid_map = std::fs::read_to_string("/proc/self/uid_map").unwrap_or_default();
-        let looks_initial = uid_map.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"];
+        let looks_initial =
+            uid_map.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"];
         if looks_initial {
             assert!(ns.initial, "inode {}", ns.inode);
         }
@@ -415,6 +433,9 @@ mod tests {
         other.caps.effective = leastcap_model::CapSet::from_bits(1);
         other.seccomp = Some(2);
         other.uids[1] = 5;
-        assert_eq!(other.differences(&base), vec!["uids", "effective", "seccomp"]);
+        assert_eq!(
+            other.differences(&base),
+            vec!["uids", "effective", "seccomp"]
+        );
     }
 }

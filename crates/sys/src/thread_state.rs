@@ -67,7 +67,11 @@ fn prctl_error(operation: &'static str) -> ThreadStateError {
 }
 
 /// `prctl(option, arg2, arg3)` returning the raw result, or the errno as `io::Error`.
-fn prctl3(option: libc::c_int, arg2: libc::c_ulong, arg3: libc::c_ulong) -> io::Result<libc::c_int> {
+fn prctl3(
+    option: libc::c_int,
+    arg2: libc::c_ulong,
+    arg3: libc::c_ulong,
+) -> io::Result<libc::c_int> {
     let zero: libc::c_ulong = 0;
     // SAFETY: the prctl options used in this module (PR_CAPBSET_READ, PR_CAP_AMBIENT with
     // PR_CAP_AMBIENT_IS_SET, PR_GET_SECUREBITS, PR_GET_NO_NEW_PRIVS, PR_GET_KEEPCAPS) take
@@ -168,7 +172,10 @@ pub fn ambient_set() -> Result<Option<CapSet>, ThreadStateError> {
 }
 
 /// A `PR_GET_*` flag query: `None` when the kernel does not know the option.
-fn get_flag(option: libc::c_int, operation: &'static str) -> Result<Option<libc::c_int>, ThreadStateError> {
+fn get_flag(
+    option: libc::c_int,
+    operation: &'static str,
+) -> Result<Option<libc::c_int>, ThreadStateError> {
     match prctl3(option, 0, 0) {
         Ok(value) => Ok(Some(value)),
         Err(error) if is_einval(&error) => Ok(None),
@@ -178,8 +185,10 @@ fn get_flag(option: libc::c_int, operation: &'static str) -> Result<Option<libc:
 
 /// The calling thread's securebits; `None` when the kernel has no securebits interface.
 pub fn securebits() -> Result<Option<Securebits>, ThreadStateError> {
-    Ok(get_flag(libc::PR_GET_SECUREBITS, "prctl(PR_GET_SECUREBITS)")?
-        .map(|bits| Securebits(bits as u32)))
+    Ok(
+        get_flag(libc::PR_GET_SECUREBITS, "prctl(PR_GET_SECUREBITS)")?
+            .map(|bits| Securebits(bits as u32)),
+    )
 }
 
 /// The calling thread's no_new_privs flag; `None` before Linux 3.5.
@@ -295,7 +304,9 @@ mod tests {
     fn dropping_effective_changes_only_this_thread() {
         let before = read_thread_state().expect("state");
         let Some(cap) = before.caps.effective.iter().next() else {
-            eprintln!("SKIPPED dropping_effective_changes_only_this_thread: no effective capability");
+            eprintln!(
+                "SKIPPED dropping_effective_changes_only_this_thread: no effective capability"
+            );
             return;
         };
         let main_tid = gettid();
@@ -309,6 +320,9 @@ mod tests {
         assert!(!after.0.contains(cap));
         assert_eq!(after.1, before.caps.permitted, "permitted untouched");
         let here = capget(0).expect("capget");
-        assert!(here.0.contains(cap), "other threads keep their effective set");
+        assert!(
+            here.0.contains(cap),
+            "other threads keep their effective set"
+        );
     }
 }
