@@ -134,6 +134,7 @@ pub struct Process {
     pub thread_count: Option<u32>,
     /// Threads whose credentials differ from the leader's (or every other thread, when
     /// asked for).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub threads: Vec<Thread>,
 }
 
