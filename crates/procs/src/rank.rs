@@ -24,7 +24,7 @@ pub enum Level {
     Limited,
     /// Capabilities with a conditional path to root (or unknown to the knowledge base).
     Conditional,
-    /// Uid 0 in the initial namespace without a root-equivalent capability: it still owns
+    /// Uid 0 (as the reader sees it) without a root-equivalent capability: it still owns
     /// most system files, so it can rewrite them.
     Uid0,
     /// At least one capability with a general, known path to full root.
@@ -73,7 +73,11 @@ pub fn assess_with(creds: &Creds, initial_ns: bool, verdict: impl Fn(Cap) -> Ver
         .collect();
     let worst = held.iter().map(&verdict).max();
     let level = if !initial_ns {
-        if held.is_empty() {
+        // The ids in /proc are mapped into the reader's namespace: uid 0 here is a uid 0
+        // that owns the reader's (normally the host's) root files.
+        if uid0 {
+            Level::Uid0
+        } else if held.is_empty() {
             Level::None
         } else {
             Level::Namespaced
@@ -91,7 +95,7 @@ pub fn assess_with(creds: &Creds, initial_ns: bool, verdict: impl Fn(Cap) -> Ver
         level,
         held,
         root_equivalent,
-        uid0: uid0 && initial_ns,
+        uid0,
     }
 }
 
@@ -174,8 +178,14 @@ mod tests {
         );
         assert_eq!(assess_with(&creds(0, &[]), true, toy).level, Level::Uid0);
         assert_eq!(assess_with(&creds(1000, &[]), true, toy).level, Level::None);
-        let ns = assess_with(&creds(0, &[Cap::SYS_ADMIN]), false, toy);
+        let ns = assess_with(&creds(1000, &[Cap::SYS_ADMIN]), false, toy);
         assert_eq!((ns.level, ns.uid0), (Level::Namespaced, false));
+        let mapped_root = assess_with(&creds(0, &[Cap::SYS_ADMIN]), false, toy);
+        assert_eq!(
+            mapped_root.level,
+            Level::Uid0,
+            "uid 0 as the reader sees it"
+        );
     }
 
     #[test]
