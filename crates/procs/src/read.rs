@@ -179,10 +179,32 @@ fn exists(dir: &Path) -> bool {
     std::fs::symlink_metadata(dir.join("stat")).is_ok()
 }
 
+/// Reads a small /proc file with one buffer and no size probing (`std::fs::read` asks for
+/// the file's size and position first, which /proc files do not have: two wasted syscalls).
+fn read_small(path: &Path) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut buffer = vec![0u8; 4096];
+    let mut length = 0;
+    loop {
+        if length == buffer.len() {
+            buffer.resize(buffer.len() * 2, 0);
+        }
+        match file.read(&mut buffer[length..]) {
+            Ok(0) => break,
+            Ok(n) => length += n,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    buffer.truncate(length);
+    Ok(buffer)
+}
+
 /// Reads and parses a status file. Invalid UTF-8 in `Name:` (a truncated multi-byte comm)
 /// is replaced, not an error.
 fn read_status(path: &Path) -> Result<(ProcStatus, Option<u32>), Failure> {
-    let bytes = std::fs::read(path).map_err(|e| classify(&e))?;
+    let bytes = read_small(path).map_err(|e| classify(&e))?;
     let text = String::from_utf8_lossy(&bytes);
     // An empty read means the task died between open and read.
     if text.is_empty() {
@@ -198,7 +220,7 @@ fn read_status(path: &Path) -> Result<(ProcStatus, Option<u32>), Failure> {
 }
 
 fn is_kernel_thread(dir: &Path) -> Option<bool> {
-    let stat = std::fs::read(dir.join("stat")).ok()?;
+    let stat = read_small(&dir.join("stat")).ok()?;
     let stat = String::from_utf8_lossy(&stat);
     let after = &stat[stat.rfind(')')? + 1..];
     let flags: u64 = after.split_whitespace().nth(6)?.parse().ok()?;
@@ -235,7 +257,7 @@ fn read_process(pid: u32, options: ReadOptions, want_tid: Option<u32>) -> Result
         inode: meta.ino(),
         initial: meta.ino() == INITIAL_USER_NS_INODE,
     });
-    let cgroup = match field(&dir, std::fs::read(dir.join("cgroup")))? {
+    let cgroup = match field(&dir, read_small(&dir.join("cgroup")))? {
         Field::Known(bytes) => match cgroup::parse(&String::from_utf8_lossy(&bytes)) {
             Some(cgroup) => Field::Known(cgroup),
             None if !exists(&dir) => return Err(Gone),
