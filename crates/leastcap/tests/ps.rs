@@ -673,3 +673,66 @@ fn processes_exiting_mid_read_never_cause_an_error() {
         "{started} short-lived processes; {vanished_total} vanished mid-read and were skipped"
     );
 }
+
+#[test]
+fn hidepid_makes_status_hidden_and_is_reported() {
+    let test = "hidepid_makes_status_hidden_and_is_reported";
+    if !privileged(test) || !tool(test, "unshare") || !tool(test, "setpriv") {
+        return;
+    }
+    let dir = leastcap_testkit::temp_dir();
+    let binary = own_binary_for_others(dir.path());
+    // A private pid namespace with its own /proc instance, remounted with hidepid=1 there
+    // only; everything in it dies with its init when the script ends.
+    let script = format!(
+        "mount -o remount,hidepid=1 /proc || exit 99\n\
+         sleep 30 &\n\
+         setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all -- '{}' ps --all --json\n\
+         status=$?\n\
+         kill $!\n\
+         exit $status\n",
+        binary.display()
+    );
+    let (code, stdout, stderr) = run_retrying(|| {
+        let mut command = Command::new("unshare");
+        command.args([
+            "--mount",
+            "--pid",
+            "--fork",
+            "--mount-proc",
+            "sh",
+            "-c",
+            &script,
+        ]);
+        command
+    });
+    if code == 99 {
+        assert!(leastcap_testkit::skip_or_fail(
+            test,
+            "cannot remount a private /proc with hidepid"
+        ));
+        return;
+    }
+    assert_eq!(code, 0, "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(report["proc_hidepid"], "noaccess");
+    let init = find_process(&report, 1).expect("pid 1 of the namespace is listed");
+    assert_eq!(
+        init["status"],
+        serde_json::json!({"hidden": "permission denied"})
+    );
+    assert_eq!(
+        init["exe"],
+        serde_json::json!({"hidden": "permission denied"})
+    );
+    assert!(report["summary"]["with_hidden_fields"].as_u64() >= Some(2));
+    let ours = report["processes"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|p| p["status"]["uids"][0] == 65534)
+        .expect("leastcap itself is readable");
+    assert!(ours["exe"]
+        .as_str()
+        .is_some_and(|exe| exe.ends_with("/leastcap")));
+}

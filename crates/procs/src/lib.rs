@@ -19,7 +19,7 @@ pub mod users;
 pub use cgroup::{Cgroup, Container};
 pub use field::{Field, Hidden};
 pub use read::{
-    read_pid, snapshot, Creds, PidError, Process, ProcsError, ReadOptions, Snapshot, Thread,
-    UserNs, INITIAL_USER_NS_INODE,
+    proc_hidepid, read_pid, snapshot, Creds, PidError, Process, ProcsError, ReadOptions, Snapshot,
+    Thread, UserNs, INITIAL_USER_NS_INODE,
 };
 pub use users::UserDb;

@@ -368,6 +368,29 @@ pub fn snapshot(options: ReadOptions) -> Result<Snapshot, ProcsError> {
     })
 }
 
+/// The `hidepid=` option of the /proc this process sees (from /proc/self/mountinfo), when
+/// it hides anything: `noaccess`/`1` (other users' processes are listed but unreadable),
+/// `invisible`/`2` (not even listed) or `ptraceable`/`4`.
+pub fn proc_hidepid() -> Option<String> {
+    let text = read_small(Path::new("/proc/self/mountinfo")).ok()?;
+    parse_hidepid(&String::from_utf8_lossy(&text))
+}
+
+fn parse_hidepid(mountinfo: &str) -> Option<String> {
+    // The last mount on /proc is the one in effect.
+    let line = mountinfo
+        .lines()
+        .filter(|line| line.split_whitespace().nth(4) == Some("/proc"))
+        .last()?;
+    let (_, after) = line.split_once(" - ")?;
+    let options = after.split_whitespace().nth(2)?;
+    options
+        .split(',')
+        .find_map(|option| option.strip_prefix("hidepid="))
+        .filter(|value| !matches!(*value, "0" | "off"))
+        .map(str::to_string)
+}
+
 /// Reads one process by pid. A thread id selects its process with only that thread listed.
 pub fn read_pid(pid: u32, options: ReadOptions) -> Result<Process, PidError> {
     let gone = || PidError::NoSuchProcess { pid };
@@ -437,6 +460,23 @@ mod tests {
         if looks_initial {
             assert!(ns.initial, "inode {}", ns.inode);
         }
+    }
+
+    #[test]
+    fn hidepid_from_mountinfo() {
+        let plain = "22 27 0:21 / /proc rw,relatime - proc proc rw\n";
+        assert_eq!(parse_hidepid(plain), None);
+        let hidden =
+            format!("{plain}63 45 0:39 / /proc rw,nosuid - proc proc rw,hidepid=noaccess\n");
+        assert_eq!(parse_hidepid(&hidden).as_deref(), Some("noaccess"));
+        assert_eq!(
+            parse_hidepid("1 2 0:3 / /proc rw - proc proc rw,hidepid=0\n"),
+            None
+        );
+        assert_eq!(
+            parse_hidepid("1 2 0:3 / /proc/sys rw - proc proc rw,hidepid=2\n"),
+            None
+        );
     }
 
     #[test]

@@ -154,6 +154,7 @@ pub fn run(args: PsArgs, printer: &Printer) -> anyhow::Result<Outcome> {
         cap: cap.map(|c| c.to_string()),
         detailed: !args.pid.is_empty(),
         tree: args.tree,
+        proc_hidepid: leastcap_procs::proc_hidepid(),
         missing: missing.clone(),
         processes: rows,
         summary,
@@ -222,21 +223,19 @@ impl Selection {
             .map(|thread| rank::assess_with(&thread.status, initial, rank::verdict))
             .collect();
         let filtered = self.user.is_some() || self.cap.is_some();
-        if !self.explicit {
-            if filtered {
-                let leader = process.status.known().is_some_and(|c| self.creds_match(c));
-                let thread = process.threads.iter().any(|t| self.creds_match(&t.status));
-                if !(leader || thread) || (process.kernel_thread && !self.all) {
-                    return None;
-                }
-            } else if !self.all {
-                let privileged = |r: &Risk| !r.held.is_empty() || r.uid0;
-                let interesting = !process.kernel_thread
-                    && process.pid != self.own_pid
-                    && (privileged(&risk) || thread_risks.iter().any(privileged));
-                if !interesting {
-                    return None;
-                }
+        if filtered {
+            let leader = process.status.known().is_some_and(|c| self.creds_match(c));
+            let thread = process.threads.iter().any(|t| self.creds_match(&t.status));
+            if !(leader || thread) || (process.kernel_thread && !self.all && !self.explicit) {
+                return None;
+            }
+        } else if !self.explicit && !self.all {
+            let privileged = |r: &Risk| !r.held.is_empty() || r.uid0;
+            let interesting = !process.kernel_thread
+                && process.pid != self.own_pid
+                && (privileged(&risk) || thread_risks.iter().any(privileged));
+            if !interesting {
+                return None;
             }
         }
         let worst = std::iter::once(risk)
@@ -244,8 +243,8 @@ impl Selection {
             .min_by(rank::more_dangerous_first)
             .unwrap_or(risk);
         let names = |creds: &Creds| Names {
-            user: name_of(users.user_name(creds.ruid()), creds.ruid()),
-            effective_user: name_of(users.user_name(creds.euid()), creds.euid()),
+            user: users.user_name(creds.ruid()).map(str::to_string),
+            effective_user: users.user_name(creds.euid()).map(str::to_string),
         };
         let threads = std::mem::take(&mut process.threads)
             .iter()
@@ -271,14 +270,11 @@ impl Selection {
     }
 }
 
-fn name_of(name: Option<&str>, id: u32) -> String {
-    name.map_or_else(|| id.to_string(), str::to_string)
-}
-
+/// User names from the passwd file; `None` (JSON null) for ids without a name.
 #[derive(Serialize)]
 struct Names {
-    user: String,
-    effective_user: String,
+    user: Option<String>,
+    effective_user: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -390,6 +386,8 @@ struct PsReport {
     detailed: bool,
     #[serde(skip)]
     tree: bool,
+    /// The `hidepid=` option of /proc, when it hides processes from this user.
+    proc_hidepid: Option<String>,
     /// --pid arguments that named no process.
     missing: Vec<u32>,
     processes: Vec<Row>,
@@ -440,12 +438,30 @@ fn flags_text(creds: &Creds) -> Vec<String> {
     flags
 }
 
-fn user_text(names: &Names) -> String {
-    if names.user == names.effective_user {
-        names.user.clone()
+/// `alice`, or `alice/root` when the real and effective users differ; numbers for ids
+/// without a name.
+fn user_text(names: &Names, creds: &Creds) -> String {
+    let real = names
+        .user
+        .clone()
+        .unwrap_or_else(|| creds.ruid().to_string());
+    let effective = names
+        .effective_user
+        .clone()
+        .unwrap_or_else(|| creds.euid().to_string());
+    if creds.ruid() == creds.euid() {
+        real
     } else {
-        format!("{}/{}", names.user, names.effective_user)
+        format!("{real}/{effective}")
     }
+}
+
+/// capsh's spelling of a possibly unknown name.
+fn or_unknown(name: Option<&String>) -> String {
+    name.map_or_else(
+        || leastcap_procs::users::UNKNOWN_NAME.to_string(),
+        |n| escape_str(n),
+    )
 }
 
 fn paint_level(style: &Style, level: Level) -> String {
@@ -474,14 +490,18 @@ impl PsReport {
             return writeln!(
                 out,
                 "{} {:>7} {:>7} {:<16} {indent}{:<16} status hidden ({reason})",
-                paint_level(style, row.risk.level),
+                style.paint(&format!("{:<15}", "unknown"), Tone::Dim),
                 process.pid,
                 "?",
                 "?",
                 "?"
             );
         };
-        let names = row.names.as_ref().map(user_text).unwrap_or_default();
+        let names = row
+            .names
+            .as_ref()
+            .map(|n| user_text(n, creds))
+            .unwrap_or_default();
         let mut line = format!(
             "{} {:>7} {:>7} {:<16} {indent}{:<16} {}",
             paint_level(style, row.risk.level),
@@ -533,7 +553,7 @@ impl PsReport {
                 paint_level(style, thread.risk.level),
                 thread.thread.tid,
                 format!("({})", process.pid),
-                escape_str(&user_text(&thread.names)),
+                escape_str(&user_text(&thread.names, &thread.thread.status)),
                 format!("└ {}", escape_str(&thread.thread.status.comm)),
                 sets_text(&thread.thread.status.caps, self.kernel),
             );
@@ -690,9 +710,9 @@ impl PsReport {
                 out,
                 "  users         uid={}({}) euid={}({}) suid={} fsuid={}",
                 creds.uids[0],
-                escape_str(&names.user),
+                or_unknown(names.user.as_ref()),
                 creds.uids[1],
-                escape_str(&names.effective_user),
+                or_unknown(names.effective_user.as_ref()),
                 creds.uids[2],
                 creds.uids[3]
             )?;
@@ -779,7 +799,15 @@ impl Report for PsReport {
         if !self.detailed {
             writeln!(out)?;
         }
-        writeln!(out, "{}", style.paint(&line, Tone::Dim))
+        writeln!(out, "{}", style.paint(&line, Tone::Dim))?;
+        if let Some(hidepid) = &self.proc_hidepid {
+            let note = format!(
+                "note: /proc is mounted with hidepid={}: other users' processes may be unreadable or not listed at all",
+                escape_str(hidepid)
+            );
+            writeln!(out, "{}", style.paint(&note, Tone::Warning))?;
+        }
+        Ok(())
     }
 }
 
