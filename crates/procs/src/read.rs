@@ -380,8 +380,8 @@ fn parse_hidepid(mountinfo: &str) -> Option<String> {
     // The last mount on /proc is the one in effect.
     let line = mountinfo
         .lines()
-        .filter(|line| line.split_whitespace().nth(4) == Some("/proc"))
-        .last()?;
+        .rev()
+        .find(|line| line.split_whitespace().nth(4) == Some("/proc"))?;
     let (_, after) = line.split_once(" - ")?;
     let options = after.split_whitespace().nth(2)?;
     options
