@@ -736,3 +736,19 @@ fn hidepid_makes_status_hidden_and_is_reported() {
         .as_str()
         .is_some_and(|exe| exe.ends_with("/leastcap")));
 }
+
+#[test]
+fn control_characters_in_comm_and_exe_are_escaped() {
+    let dir = leastcap_testkit::temp_dir();
+    let name = "evil\u{1b}[31mred";
+    let program = leastcap_testkit::copy_binary(Path::new("/bin/sleep"), dir.path(), name);
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let child = start(&[program.to_str().expect("utf-8"), "30"], name);
+    let (code, text, _) = leastcap(&["ps", "--pid", &child.pid().to_string(), "--color=always"]);
+    assert_eq!(code, 0);
+    assert!(!text.contains("\u{1b}[31mred"), "raw escape sequence printed: {text:?}");
+    assert!(text.contains("evil\\x1b[31mred"), "{text}");
+    let report = ps_json(&["--pid", &child.pid().to_string()]);
+    let process = find_process(&report, child.pid()).expect("listed");
+    assert_eq!(process["status"]["comm"], name, "JSON keeps the exact name");
+}
