@@ -746,7 +746,10 @@ fn control_characters_in_comm_and_exe_are_escaped() {
     let child = start(&[program.to_str().expect("utf-8"), "30"], name);
     let (code, text, _) = leastcap(&["ps", "--pid", &child.pid().to_string(), "--color=always"]);
     assert_eq!(code, 0);
-    assert!(!text.contains("\u{1b}[31mred"), "raw escape sequence printed: {text:?}");
+    assert!(
+        !text.contains("\u{1b}[31mred"),
+        "raw escape sequence printed: {text:?}"
+    );
     assert!(text.contains("evil\\x1b[31mred"), "{text}");
     let report = ps_json(&["--pid", &child.pid().to_string()]);
     let process = find_process(&report, child.pid()).expect("listed");
