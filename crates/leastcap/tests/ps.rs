@@ -755,3 +755,69 @@ fn control_characters_in_comm_and_exe_are_escaped() {
     let process = find_process(&report, child.pid()).expect("listed");
     assert_eq!(process["status"]["comm"], name, "JSON keeps the exact name");
 }
+
+#[test]
+fn the_default_view_is_ranked_most_dangerous_first() {
+    let test = "the_default_view_is_ranked_most_dangerous_first";
+    if !privileged(test) || !tool(test, "setpriv") {
+        return;
+    }
+    // One process with a single capability whose verdict comes from the knowledge base, next
+    // to this root test process (full capabilities: root-equivalent).
+    let child = start(
+        &[
+            "setpriv",
+            "--inh-caps=-all,+net_bind_service",
+            "--ambient-caps=-all,+net_bind_service",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--",
+            "sleep",
+            "30",
+        ],
+        "sleep",
+    );
+    let order = [
+        "kernel-thread",
+        "none",
+        "namespaced",
+        "limited",
+        "conditional",
+        "uid-0",
+        "root-equivalent",
+    ];
+    let rank = |label: &Value| {
+        order
+            .iter()
+            .position(|l| label == l)
+            .unwrap_or_else(|| panic!("unknown level {label}"))
+    };
+    let report = ps_json(&[]);
+    let processes = report["processes"].as_array().expect("array");
+    let levels: Vec<usize> = processes
+        .iter()
+        .map(|p| rank(&p["worst"]["level"]))
+        .collect();
+    assert!(
+        levels.windows(2).all(|w| w[0] >= w[1]),
+        "not ranked: {levels:?}"
+    );
+    assert!(
+        processes.iter().all(|p| p["worst"]["level"] != "none"),
+        "unprivileged rows shown"
+    );
+    let me = find_process(&report, std::process::id()).expect("this root process");
+    assert_eq!(me["risk"]["level"], "root-equivalent");
+    let expected = match leastcap_model::kb::info(Cap::NET_BIND_SERVICE).map(|i| i.verdict) {
+        Some(leastcap_model::kb::Verdict::No) => "limited",
+        Some(leastcap_model::kb::Verdict::RootEquivalent) => "root-equivalent",
+        _ => "conditional",
+    };
+    let row = find_process(&report, child.pid()).expect("the capability holder");
+    assert_eq!(row["risk"]["level"], expected);
+    assert_eq!(
+        row["risk"]["held"]["caps"],
+        serde_json::json!(["cap_net_bind_service"])
+    );
+}

@@ -295,7 +295,6 @@ struct Row {
     /// The leader's risk.
     risk: Risk,
     /// The worst of the leader's and its listed threads' risks (the sort key).
-    #[serde(skip)]
     worst: Risk,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     names: Option<Names>,
