@@ -12,7 +12,7 @@ use leastcap_sys::credentials::{CapTriple, Errno};
 use leastcap_sys::launch::{self as sys, ExecEvent, RawChild, Step, StepFailure, Transition};
 
 use crate::current::{CurrentState, CurrentStateError};
-use crate::plan::{PrivilegePlan, Refusal, TargetBinary, TargetError};
+use crate::plan::{PrivilegePlan, Refusal, TargetBinary, TargetError, Warning};
 
 /// Why a program could not be started (or observed).
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +87,8 @@ pub struct Child {
     current: CurrentState,
     program: PathBuf,
     target: TargetBinary,
+    warnings: Vec<Warning>,
+    stopped: bool,
 }
 
 impl Launcher {
@@ -130,27 +132,35 @@ impl Launcher {
         self
     }
 
+    /// The program file `argv[0]` names, found like execvp does (in the environment's PATH).
+    pub fn resolve_program(&self) -> Result<PathBuf, LaunchError> {
+        let program_name = self.argv.first().cloned().unwrap_or_default();
+        let path_var = match &self.env {
+            Some(env) => env
+                .iter()
+                .find(|(key, _)| key == "PATH")
+                .map(|(_, value)| value.clone()),
+            None => std::env::var_os("PATH"),
+        };
+        resolve(&program_name, path_var.as_deref()).ok_or(LaunchError::NotFound {
+            program: program_name.to_string_lossy().into_owned(),
+        })
+    }
+
     /// Validates the plan against the launcher's state and the program file, then forks a
     /// child that waits at the barrier. Nothing has changed in the child yet.
     pub fn spawn_paused(self) -> Result<Child, LaunchError> {
         let kernel = leastcap_sys::kernel_caps()?;
+        let program = self.resolve_program()?;
         let current = match self.current {
             Some(current) => current,
             None => CurrentState::read()?,
         };
-        let program_name = self.argv.first().cloned().unwrap_or_default();
-        let display = program_name.to_string_lossy().into_owned();
+        let display = program.display().to_string();
         let env: Vec<(OsString, OsString)> =
             self.env.unwrap_or_else(|| std::env::vars_os().collect());
-        let path_var = env
-            .iter()
-            .find(|(key, _)| key == "PATH")
-            .map(|(_, value)| value.clone());
-        let program = resolve(&program_name, path_var.as_deref()).ok_or(LaunchError::NotFound {
-            program: display.clone(),
-        })?;
         let target = TargetBinary::inspect(&program)?;
-        self.plan.validate_for(&current, kernel, &target)?;
+        let warnings = self.plan.validate_for(&current, kernel, &target)?;
 
         let nul = || LaunchError::NulByte {
             program: display.clone(),
@@ -190,6 +200,8 @@ impl Launcher {
             current,
             program,
             target,
+            warnings,
+            stopped: false,
         })
     }
 }
@@ -297,10 +309,15 @@ impl Child {
     }
 
     /// Resumes the child and reads its `/proc/PID/status` at the moment of `execve`, before
-    /// the program runs its first instruction (the child is ptrace-stopped at the exec
-    /// event, read, then detached). Used by `run --verify`; not for a child another tracer
-    /// will attach to.
-    pub fn resume_and_inspect(&mut self) -> Result<ProcStatus, LaunchError> {
+    /// the program runs its first instruction: the child is ptrace-seized before release and
+    /// is left *stopped at its exec event* when this returns. Call [`Child::continue_program`]
+    /// to let it run (or [`Child::kill`] it: it will never have executed anything). Used by
+    /// `run --verify`; not for a child another tracer will attach to.
+    ///
+    /// Under ptrace the kernel only honours set-id bits and file capabilities if the tracer
+    /// (leastcap) holds CAP_SYS_PTRACE; as root it does, so the observed state is the one an
+    /// untraced run gets.
+    pub fn resume_stopped_at_exec(&mut self) -> Result<ProcStatus, LaunchError> {
         sys::seize_for_exec(self.pid())
             .map_err(io("cannot attach to the child to verify it (ptrace)"))?;
         self.release()?;
@@ -313,18 +330,31 @@ impl Child {
                 })
             }
             ExecEvent::Exec => {
-                let read = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
-                    .map_err(io("cannot read the program's /proc/PID/status"));
-                let detached =
-                    sys::detach(self.pid()).map_err(io("cannot detach from the program"));
+                self.stopped = true;
                 self.await_exec()?;
-                detached?;
-                ProcStatus::parse(&read?).map_err(|error| LaunchError::Io {
+                let text = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+                    .map_err(io("cannot read the program's /proc/PID/status"))?;
+                ProcStatus::parse(&text).map_err(|error| LaunchError::Io {
                     what: "cannot parse the program's /proc/PID/status",
                     source: std::io::Error::other(error),
                 })
             }
         }
+    }
+
+    /// Lets a child stopped by [`Child::resume_stopped_at_exec`] run (detaches ptrace).
+    pub fn continue_program(&mut self) -> Result<(), LaunchError> {
+        if self.stopped {
+            sys::detach(self.pid()).map_err(io("cannot detach from the program"))?;
+            self.stopped = false;
+        }
+        Ok(())
+    }
+
+    /// Warnings from validating the plan against the program file (a setuid bit that
+    /// no_new_privs will ignore, an ambient set that file capabilities replace).
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
     }
 
     /// Waits for the program to exit.

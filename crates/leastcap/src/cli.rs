@@ -39,6 +39,7 @@ pub struct Cli {
 pub enum Command {
     Explain(commands::explain::ExplainArgs),
     Decode(commands::decode::DecodeArgs),
+    Run(commands::run::RunArgs),
 }
 
 /// The clap command tree, for the documentation generator.
