@@ -89,6 +89,8 @@ pub struct Child {
     target: TargetBinary,
     warnings: Vec<Warning>,
     stopped: bool,
+    kernel: KernelCaps,
+    needed_setpcap: bool,
 }
 
 impl Launcher {
@@ -202,6 +204,8 @@ impl Launcher {
             target,
             warnings,
             stopped: false,
+            kernel,
+            needed_setpcap: transition.bounding_drop != 0 || transition.securebits.is_some(),
         })
     }
 }
@@ -247,7 +251,9 @@ fn transition(plan: &PrivilegePlan, current: &CurrentState, kernel: KernelCaps) 
     let first = triple(setpcap);
     let last = triple(CapSet::EMPTY);
     Transition {
-        keep_caps: changes_uid && plan.uid != 0 && !plan.caps.permitted.is_empty(),
+        // Always when leaving uid 0: even with nothing to pass on, the launcher needs
+        // CAP_SETPCAP after the uid change to drop the bounding set and set securebits.
+        keep_caps: changes_uid && plan.uid != 0,
         groups: plan.changes_groups(current).then(|| plan.groups.clone()),
         gid: plan.changes_gid(current).then_some(plan.gid),
         uid: changes_uid.then_some(plan.uid),
@@ -414,9 +420,10 @@ impl Child {
             (Step::Uid, _) if eperm => "leastcap lacks cap_setuid".to_string(),
             (Step::Gid | Step::Groups, _) if eperm => "leastcap lacks cap_setgid".to_string(),
             (Step::Capset | Step::FinalCapset, _) if eperm => format!(
-                "the requested sets (permitted {}, inheritable {}) exceed what leastcap holds",
-                caps.permitted.to_name_list(),
-                caps.inheritable.to_name_list()
+                "the requested sets (permitted: {}; inheritable: {}{}) exceed what leastcap holds at this point",
+                caps.permitted.compact(self.kernel),
+                caps.inheritable.compact(self.kernel),
+                if failure.step == Step::Capset && self.needed_setpcap { "; plus cap_setpcap for the next steps" } else { "" },
             ),
             _ => failure.errno.to_string(),
         };

@@ -54,11 +54,23 @@ fn cases(available: CapSet) -> impl Strategy<Value = Case> {
     (
         0..UIDS.len(),
         proptest::sample::subsequence(GROUP_POOL.to_vec(), 0..=GROUP_POOL.len()),
-        any::<[u64; 5]>(),
+        any::<[[u64; 3]; 5]>(),
+        any::<[u8; 5]>(),
         any::<u8>(),
         any::<bool>(),
     )
-        .prop_map(move |(uid, groups, masks, bits, no_new_privs)| {
+        .prop_map(move |(uid, groups, raw, density, bits, no_new_privs)| {
+            // Sparse and empty sets as often as dense ones: AND 0 to 3 random words.
+            let masks: Vec<u64> = raw
+                .iter()
+                .zip(density)
+                .map(|(words, d)| match d % 5 {
+                    0 => 0,
+                    1 => words[0],
+                    2 => words[0] & words[1],
+                    _ => words[0] & words[1] & words[2],
+                })
+                .collect();
             // Build sets that satisfy the kernel's constraints by construction:
             // E ⊆ P, A ⊆ P ∩ I, P ∪ I ⊆ B ⊆ what leastcap holds.
             let permitted = subset(available, masks[0]);
