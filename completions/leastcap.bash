@@ -25,6 +25,9 @@ _leastcap() {
             leastcap,help)
                 cmd="leastcap__subcmd__help"
                 ;;
+            leastcap,run)
+                cmd="leastcap__subcmd__run"
+                ;;
             leastcap__subcmd__help,decode)
                 cmd="leastcap__subcmd__help__subcmd__decode"
                 ;;
@@ -34,6 +37,9 @@ _leastcap() {
             leastcap__subcmd__help,help)
                 cmd="leastcap__subcmd__help__subcmd__help"
                 ;;
+            leastcap__subcmd__help,run)
+                cmd="leastcap__subcmd__help__subcmd__run"
+                ;;
             *)
                 ;;
         esac
@@ -41,7 +47,7 @@ _leastcap() {
 
     case "${cmd}" in
         leastcap)
-            opts="-h -V --json --color --help --version explain decode help"
+            opts="-h -V --json --color --help --version explain decode run help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -103,7 +109,7 @@ _leastcap() {
             return 0
             ;;
         leastcap__subcmd__help)
-            opts="explain decode help"
+            opts="explain decode run help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -151,6 +157,82 @@ _leastcap() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        leastcap__subcmd__help__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        leastcap__subcmd__run)
+            opts="-u -g -c -n -h -V --user --group --groups --init-groups --keep-groups --caps --inheritable --ambient --bounding --keep-bounding --securebits --no-new-privs --allow-new-privs --dry-run --verify --json --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -u)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -g)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --groups)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --caps)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --inheritable)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ambient)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bounding)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --securebits)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
