@@ -4,6 +4,7 @@
 //! crate forbids it. Every `unsafe` block here carries a `// SAFETY:` comment, and each
 //! wrapper returns a typed error that names what it was acting on.
 
+pub mod fs;
 mod kernel;
 
 pub use kernel::{kernel_caps, KernelCapsError, CAP_LAST_CAP_PATH};
