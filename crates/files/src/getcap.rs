@@ -164,11 +164,8 @@ impl Run<'_, '_> {
     fn walk(&mut self, root: &Path, root_stat: fs::FileStat) {
         type Pending = (PathBuf, Result<fs::FileStat, FsError>, Vec<(u64, u64)>);
         let mut pending: Vec<Pending> = vec![(root.to_path_buf(), Ok(root_stat), Vec::new())];
-        loop {
-            // Visit the next node: pending nodes are kept in reverse order.
-            let Some((path, stat, ancestors)) = pending.pop() else {
-                break;
-            };
+        // Visit the next node: pending nodes are kept in reverse order.
+        while let Some((path, stat, ancestors)) = pending.pop() {
             let stat = match stat {
                 Ok(stat) => stat,
                 Err(error) => {

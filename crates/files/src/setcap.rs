@@ -86,6 +86,10 @@ pub enum SetcapError {
     Text(#[from] TextError),
     #[error("Error: under Linux, effective file capabilities must either be empty, or\n       exactly match the union of selected permitted and inheritable bits.")]
     Effective(#[from] EffectiveMismatch),
+    #[error("bad ns rootid: want positive integer, got \"{0}\"")]
+    BadRootid(String),
+    #[error("cannot read capability text: {0}")]
+    Stdin(String),
     #[error("Invalid file '{}' for capability operation", path.display())]
     InvalidFile { path: PathBuf },
     #[error("File '{}' has no capablity to remove", path.display())]

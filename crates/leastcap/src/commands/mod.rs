@@ -2,6 +2,9 @@
 
 pub mod decode;
 pub mod explain;
+pub mod getcap;
+pub mod scan;
+pub mod setcap;
 
 use crate::cli::Command;
 use crate::exit::Outcome;
@@ -11,6 +14,9 @@ pub fn dispatch(command: Command, printer: &Printer) -> anyhow::Result<Outcome> 
     match command {
         Command::Explain(args) => explain::run(args, printer),
         Command::Decode(args) => decode::run(args, printer),
+        Command::Getcap(args) => getcap::run(args, printer),
+        Command::Setcap(args) => setcap::run(args, printer),
+        Command::Scan(args) => scan::run(args, printer),
     }
 }
 
