@@ -176,6 +176,26 @@ pub fn skipped_fs(magic: u64) -> Option<&'static str> {
     })
 }
 
+/// Opens a directory by path, never following a symlink in its last component; a path longer
+/// than PATH_MAX is opened one component at a time (each with `O_NOFOLLOW`).
+fn open_dir(path: &Path) -> Result<std::os::fd::OwnedFd, FsError> {
+    match fs::open_dir_at(None, path.as_os_str(), path) {
+        Err(error) if error.errno() == Some(libc::ENAMETOOLONG) => {
+            let mut current: Option<std::os::fd::OwnedFd> = None;
+            for component in path.components() {
+                let name = component.as_os_str();
+                let next = match &current {
+                    None => fs::open_dir_at(None, name, path)?,
+                    Some(parent) => fs::open_dir_at(Some(parent.as_fd()), name, path)?,
+                };
+                current = Some(next);
+            }
+            current.ok_or(error)
+        }
+        other => other,
+    }
+}
+
 struct Shared {
     queue: Mutex<(Vec<Job>, usize)>,
     ready: Condvar,
@@ -292,7 +312,7 @@ impl Shared {
 
     fn directory(&self, job: Job) {
         self.counters.dirs.fetch_add(1, Ordering::Relaxed);
-        let dir = match fs::open_dir_at(None, job.path.as_os_str(), &job.path) {
+        let dir = match open_dir(&job.path) {
             Ok(fd) => fd,
             Err(error) => return self.problem(&job.path, &error),
         };
