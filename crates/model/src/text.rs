@@ -131,9 +131,7 @@ impl<'a> Cursor<'a> {
         let mut value: u128 = 0;
         for byte in &self.bytes[digits_start..digits_start + count] {
             let digit = u128::from((*byte as char).to_digit(radix).unwrap_or(0));
-            value = value
-                .saturating_mul(u128::from(radix))
-                .saturating_add(digit);
+            value = value.saturating_mul(u128::from(radix)).saturating_add(digit);
         }
         self.pos = digits_start + count;
         value
@@ -166,11 +164,7 @@ impl CapState {
     }
 }
 
-fn parse_clause(
-    cursor: &mut Cursor<'_>,
-    state: &mut CapState,
-    kernel: KernelCaps,
-) -> Result<(), TextError> {
+fn parse_clause(cursor: &mut Cursor<'_>, state: &mut CapState, kernel: KernelCaps) -> Result<(), TextError> {
     let mut listed = false;
     let mut caps = CapSet::EMPTY;
     if Cursor::starts_word(cursor.peek()) {
@@ -205,9 +199,7 @@ fn parse_clause(
             cursor.pos += 1;
             match cursor.peek() {
                 Some(b'+' | b'-') if !listed => {
-                    return Err(
-                        cursor.error("a flag (e, i or p): '=+' and '=-' need a capability list")
-                    )
+                    return Err(cursor.error("a flag (e, i or p): '=+' and '=-' need a capability list"))
                 }
                 Some(b'+') => {
                     cursor.pos += 1;
@@ -359,8 +351,7 @@ pub fn parse_cap_list(text: &str) -> Result<CapSet, TextError> {
                 return Err(TextError {
                     input: text.to_string(),
                     position: offset + lead,
-                    expected: "a capability name (net_raw, cap_net_raw) or number 0..63"
-                        .to_string(),
+                    expected: "a capability name (net_raw, cap_net_raw) or number 0..63".to_string(),
                 });
             }
         }

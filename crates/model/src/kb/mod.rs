@@ -85,9 +85,7 @@ pub fn info(cap: Cap) -> Option<&'static CapInfo> {
 
 /// The OR-chains a capability takes part in, as the narrow one or as a substitute.
 pub fn chains_involving(cap: Cap) -> impl Iterator<Item = &'static OrChain> {
-    OR_CHAINS
-        .iter()
-        .filter(move |chain| chain.check_order.contains(&cap))
+    OR_CHAINS.iter().filter(move |chain| chain.check_order.contains(&cap))
 }
 
 /// Case-insensitive search over names, summaries and descriptions, like `capsh --suggest`:
