@@ -297,14 +297,15 @@ impl Shared {
         });
     }
 
-    fn file(&self, dir: std::os::fd::BorrowedFd<'_>, name: &OsStr, path: PathBuf, stat: FileStat) {
-        match fs::get_caps_at(dir, name, &path) {
-            Ok(raw) => self.record(path, stat, raw),
+    fn file(&self, dir: std::os::fd::BorrowedFd<'_>, dir_path: &Path, name: &[u8], stat: FileStat) {
+        match fs::get_caps_entry(dir, dir_path, name) {
+            Ok(None) if stat.mode & 0o6000 == 0 => {}
+            Ok(raw) => self.record(dir_path.join(OsStr::from_bytes(name)), stat, raw),
             Err(error) => {
                 // Still report a setuid/setgid file whose attribute could not be read.
-                self.problem(&path, &error);
+                self.problem(&error.path, &error);
                 if !error.is_vanished() && stat.mode & 0o6000 != 0 {
-                    self.record(path, stat, None);
+                    self.record(error.path.clone(), stat, None);
                 }
             }
         }
@@ -361,18 +362,17 @@ impl Shared {
             if matches!(entry.kind, EntryType::Symlink | EntryType::Other) {
                 continue;
             }
-            let name = OsStr::from_bytes(&entry.name);
-            let path = job.path.join(name);
-            let stat = match fs::stat_at(dir.as_fd(), name, &path) {
+            let stat = match fs::stat_entry(dir.as_fd(), &job.path, &entry.name) {
                 Ok(stat) => stat,
                 Err(error) => {
-                    self.problem(&path, &error);
+                    self.problem(&error.path, &error);
                     continue;
                 }
             };
             if stat.is_file() {
-                self.file(dir.as_fd(), name, path, stat);
+                self.file(dir.as_fd(), &job.path, &entry.name, stat);
             } else if stat.is_dir() {
+                let path = job.path.join(OsStr::from_bytes(&entry.name));
                 self.subdirectory(path, stat, &job, &me);
             }
         }

@@ -84,6 +84,71 @@ fn cname(name: &OsStr, dir: &Path, call: &'static str) -> Result<CString, FsErro
     })
 }
 
+/// A NUL-terminated file name on the stack (a name is at most 255 bytes; longer input, which
+/// the kernel rejects anyway, goes to the heap).
+enum CName {
+    Stack([u8; 256], usize),
+    Heap(CString),
+}
+
+impl CName {
+    fn new(name: &[u8]) -> Option<CName> {
+        if name.contains(&0) {
+            return None;
+        }
+        if name.len() < 256 {
+            let mut buf = [0u8; 256];
+            buf[..name.len()].copy_from_slice(name);
+            Some(CName::Stack(buf, name.len()))
+        } else {
+            CString::new(name).ok().map(CName::Heap)
+        }
+    }
+
+    fn as_cstr(&self) -> &CStr {
+        match self {
+            CName::Stack(buf, len) => CStr::from_bytes_with_nul(&buf[..=*len]).unwrap_or(c""),
+            CName::Heap(c) => c,
+        }
+    }
+}
+
+fn entry_name(name: &[u8], dir: &Path, call: &'static str) -> Result<CName, FsError> {
+    CName::new(name).ok_or_else(|| FsError {
+        call,
+        path: dir.join(OsStr::from_bytes(name)),
+        source: io::Error::new(io::ErrorKind::InvalidInput, "name contains a NUL byte"),
+    })
+}
+
+/// `statx(dirfd, name, AT_SYMLINK_NOFOLLOW|AT_NO_AUTOMOUNT)` for an entry of the directory
+/// at `dir_path` (used only to name the file in an error; no path is built otherwise).
+pub fn stat_entry(dir: BorrowedFd<'_>, dir_path: &Path, name: &[u8]) -> Result<FileStat, FsError> {
+    let c = entry_name(name, dir_path, "statx")?;
+    // SAFETY: an all-zero statx is a valid value of this plain C struct.
+    let mut buf: libc::statx = unsafe { std::mem::zeroed() };
+    let mask =
+        libc::STATX_TYPE | libc::STATX_MODE | libc::STATX_UID | libc::STATX_GID | libc::STATX_INO;
+    // SAFETY: the name is NUL-terminated and lives across the call; buf is a valid statx;
+    // dir is an open descriptor.
+    let rc = unsafe {
+        libc::statx(
+            dir.as_raw_fd(),
+            c.as_cstr().as_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW | libc::AT_NO_AUTOMOUNT,
+            mask,
+            &mut buf,
+        )
+    };
+    if rc != 0 {
+        return Err(FsError::last(
+            "statx",
+            &dir_path.join(OsStr::from_bytes(name)),
+        ));
+    }
+    Ok(from_statx(&buf))
+}
+
 /// What `statx` says about one directory entry (never following a symlink).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FileStat {
@@ -426,6 +491,61 @@ pub fn get_caps_at(
         }
     }
     get_caps_path(full_path, false)
+}
+
+/// Like [`get_caps_at`] for an entry of the directory at `dir_path`, building the full path
+/// only for an error or the `lgetxattr` fallback.
+pub fn get_caps_entry(
+    dir: BorrowedFd<'_>,
+    dir_path: &Path,
+    name: &[u8],
+) -> Result<XattrValue, FsError> {
+    #[cfg(any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "riscv64"
+    ))]
+    if GETXATTRAT.load(Ordering::Relaxed) != 2 {
+        let c = entry_name(name, dir_path, "getxattrat")?;
+        let mut buf = [0u8; XATTR_BUF];
+        let args = XattrArgs {
+            value: buf.as_mut_ptr() as u64,
+            size: XATTR_BUF as u32,
+            flags: 0,
+        };
+        // SAFETY: the names are NUL-terminated, args points at a live xattr_args of the size
+        // passed, whose value points at buf (writable for size bytes); dir is open.
+        let rc = unsafe {
+            libc::syscall(
+                SYS_GETXATTRAT,
+                dir.as_raw_fd(),
+                c.as_cstr().as_ptr(),
+                libc::AT_SYMLINK_NOFOLLOW as libc::c_uint,
+                CAP_XATTR.as_ptr(),
+                &args as *const XattrArgs,
+                std::mem::size_of::<XattrArgs>(),
+            )
+        };
+        let error = io::Error::last_os_error();
+        if rc < 0 && error.raw_os_error() == Some(libc::ENOSYS) {
+            GETXATTRAT.store(2, Ordering::Relaxed);
+        } else {
+            GETXATTRAT.store(1, Ordering::Relaxed);
+            if rc < 0 {
+                return match error.raw_os_error() {
+                    Some(libc::ENODATA) | Some(libc::EOPNOTSUPP) => Ok(None),
+                    _ => Err(FsError {
+                        call: "getxattrat",
+                        path: dir_path.join(OsStr::from_bytes(name)),
+                        source: error,
+                    }),
+                };
+            }
+            let len = usize::try_from(rc).unwrap_or(0).min(buf.len());
+            return Ok(Some(buf[..len].to_vec()));
+        }
+    }
+    get_caps_path(&dir_path.join(OsStr::from_bytes(name)), false)
 }
 
 /// Writes `security.capability` on an open file (`fsetxattr`, replacing any value).
