@@ -256,15 +256,17 @@ fn never_writes_through_a_swapped_in_symlink() {
     )
     .expect("caps");
     let (mut written, mut refused, mut other) = (0, 0, 0);
-    for _ in 0..3000 {
+    // Bounded: stop once both outcomes were seen often enough (no wall-clock limits).
+    for _ in 0..200_000 {
         match apply(&target, Change::Set(caps), None) {
             Ok(_) => written += 1,
             Err(SetcapError::InvalidFile { .. }) => refused += 1,
             Err(_) => other += 1,
         }
-        if written > 50 && refused > 50 && written + refused > 1000 {
+        if written >= 20 && refused >= 20 {
             break;
         }
+        std::thread::yield_now();
     }
     stop.store(true, Ordering::Relaxed);
     let swaps = swapper.join().expect("swapper");

@@ -86,6 +86,7 @@ fn cname(name: &OsStr, dir: &Path, call: &'static str) -> Result<CString, FsErro
 
 /// A NUL-terminated file name on the stack (a name is at most 255 bytes; longer input, which
 /// the kernel rejects anyway, goes to the heap).
+#[allow(clippy::large_enum_variant)] // lives on the stack for one call, by design
 enum CName {
     Stack([u8; 256], usize),
     Heap(CString),
