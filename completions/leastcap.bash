@@ -28,6 +28,9 @@ _leastcap() {
             leastcap,help)
                 cmd="leastcap__subcmd__help"
                 ;;
+            leastcap,ps)
+                cmd="leastcap__subcmd__ps"
+                ;;
             leastcap,scan)
                 cmd="leastcap__subcmd__scan"
                 ;;
@@ -46,6 +49,9 @@ _leastcap() {
             leastcap__subcmd__help,help)
                 cmd="leastcap__subcmd__help__subcmd__help"
                 ;;
+            leastcap__subcmd__help,ps)
+                cmd="leastcap__subcmd__help__subcmd__ps"
+                ;;
             leastcap__subcmd__help,scan)
                 cmd="leastcap__subcmd__help__subcmd__scan"
                 ;;
@@ -59,7 +65,7 @@ _leastcap() {
 
     case "${cmd}" in
         leastcap)
-            opts="-h -V --json --color --help --version explain decode getcap setcap scan help"
+            opts="-h -V --json --color --help --version explain decode ps getcap setcap scan help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -139,7 +145,7 @@ _leastcap() {
             return 0
             ;;
         leastcap__subcmd__help)
-            opts="explain decode getcap setcap scan help"
+            opts="explain decode ps getcap setcap scan help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -208,6 +214,20 @@ _leastcap() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        leastcap__subcmd__help__subcmd__ps)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         leastcap__subcmd__help__subcmd__scan)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -229,6 +249,36 @@ _leastcap() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        leastcap__subcmd__ps)
+            opts="-h -V --all --tree --pid --user --cap --threads --self --json --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --pid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cap)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

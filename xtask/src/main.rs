@@ -23,7 +23,10 @@ fn generated() -> anyhow::Result<Vec<(PathBuf, Vec<u8>)>> {
     let mut page = Vec::new();
     clap_mangen::Man::new(command.clone()).render(&mut page)?;
     files.push((PathBuf::from("docs/man/leastcap.1"), page));
-    for sub in command.get_subcommands().filter(|sub| sub.get_name() != "help") {
+    for sub in command
+        .get_subcommands()
+        .filter(|sub| sub.get_name() != "help")
+    {
         let name = format!("leastcap-{}", sub.get_name());
         let sub = sub.clone().name(&name).display_name(&name);
         let mut page = Vec::new();
@@ -41,7 +44,10 @@ fn generated() -> anyhow::Result<Vec<(PathBuf, Vec<u8>)>> {
         files.push((PathBuf::from(format!("completions/{file}")), script));
     }
 
-    files.push((PathBuf::from("docs/cli.md"), cli_reference(command).into_bytes()));
+    files.push((
+        PathBuf::from("docs/cli.md"),
+        cli_reference(command).into_bytes(),
+    ));
     Ok(files)
 }
 
@@ -81,7 +87,8 @@ fn main() -> anyhow::Result<()> {
                 if let Some(dir) = target.parent() {
                     fs::create_dir_all(dir)?;
                 }
-                fs::write(&target, contents).with_context(|| format!("writing {}", target.display()))?;
+                fs::write(&target, contents)
+                    .with_context(|| format!("writing {}", target.display()))?;
                 println!("wrote {}", path.display());
             }
             Ok(())

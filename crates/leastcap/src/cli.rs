@@ -39,6 +39,7 @@ pub struct Cli {
 pub enum Command {
     Explain(commands::explain::ExplainArgs),
     Decode(commands::decode::DecodeArgs),
+    Ps(commands::ps::PsArgs),
     Getcap(commands::getcap::GetcapArgs),
     Setcap(commands::setcap::SetcapArgs),
     Scan(commands::scan::ScanArgs),

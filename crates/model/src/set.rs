@@ -21,7 +21,8 @@ impl CapSet {
     }
 
     pub fn from_caps(caps: impl IntoIterator<Item = Cap>) -> CapSet {
-        caps.into_iter().fold(CapSet::EMPTY, |set, cap| set.with(cap))
+        caps.into_iter()
+            .fold(CapSet::EMPTY, |set, cap| set.with(cap))
     }
 
     pub const fn contains(self, cap: Cap) -> bool {
@@ -80,7 +81,10 @@ impl CapSet {
         } else if within.is_empty() {
             "none".to_string()
         } else if within.len() * 2 > u32::from(kernel.count()) {
-            format!("all − {{{}}}", (kernel.all() - within).to_name_list().replace(',', ", "))
+            format!(
+                "all − {{{}}}",
+                (kernel.all() - within).to_name_list().replace(',', ", ")
+            )
         } else {
             within.to_name_list().replace(',', ", ")
         };
@@ -206,7 +210,9 @@ impl KernelCaps {
 
     /// Capabilities the kernel has that this build cannot name.
     pub fn unnamed(self) -> CapSet {
-        CapSet::from_caps(Cap::all().filter(|cap| self.supports(*cap) && cap.number() >= KNOWN_CAPS))
+        CapSet::from_caps(
+            Cap::all().filter(|cap| self.supports(*cap) && cap.number() >= KNOWN_CAPS),
+        )
     }
 }
 
@@ -228,10 +234,19 @@ mod tests {
         let k = KernelCaps::LINUX_6;
         assert_eq!(k.all().compact(k), "full");
         assert_eq!(CapSet::EMPTY.compact(k), "none");
-        assert_eq!((k.all().without(Cap::SYS_ADMIN)).compact(k), "all − {cap_sys_admin}");
-        assert_eq!(CapSet::from_caps([Cap::NET_RAW, Cap::KILL]).compact(k), "cap_kill, cap_net_raw");
+        assert_eq!(
+            (k.all().without(Cap::SYS_ADMIN)).compact(k),
+            "all − {cap_sys_admin}"
+        );
+        assert_eq!(
+            CapSet::from_caps([Cap::NET_RAW, Cap::KILL]).compact(k),
+            "cap_kill, cap_net_raw"
+        );
         assert_eq!(CapSet::from_bits(1 << 45).compact(k), "45");
-        assert_eq!((k.all() | CapSet::from_bits(1 << 45)).compact(k), "full + {45}");
+        assert_eq!(
+            (k.all() | CapSet::from_bits(1 << 45)).compact(k),
+            "full + {45}"
+        );
     }
 
     #[test]

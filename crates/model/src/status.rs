@@ -32,11 +32,17 @@ pub struct StatusError {
 }
 
 fn mask(value: &str) -> Option<CapSet> {
-    u64::from_str_radix(value.trim(), 16).ok().map(CapSet::from_bits)
+    u64::from_str_radix(value.trim(), 16)
+        .ok()
+        .map(CapSet::from_bits)
 }
 
 fn ids(value: &str) -> Option<[u32; 4]> {
-    let parsed: Vec<u32> = value.split_whitespace().map(str::parse).collect::<Result<_, _>>().ok()?;
+    let parsed: Vec<u32> = value
+        .split_whitespace()
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .ok()?;
     parsed.try_into().ok()
 }
 
@@ -121,7 +127,9 @@ CapBnd:\t0000000000002000\nCapAmb:\t0000000000002000\nNoNewPrivs:\t1\nSeccomp:\t
     #[test]
     fn rejects_garbage() {
         assert!(ProcStatus::parse("Name:\tx\n").is_err());
-        assert!(ProcStatus::parse(&SAMPLE.replace("0000000000002000\nCapPrm", "zz\nCapPrm")).is_err());
+        assert!(
+            ProcStatus::parse(&SAMPLE.replace("0000000000002000\nCapPrm", "zz\nCapPrm")).is_err()
+        );
     }
 
     #[test]

@@ -6,5 +6,7 @@
 
 pub mod fs;
 mod kernel;
+pub mod thread_state;
 
 pub use kernel::{kernel_caps, KernelCapsError, CAP_LAST_CAP_PATH};
+pub use thread_state::{read_thread_state, ThreadState, ThreadStateError};

@@ -34,7 +34,10 @@ pub fn privileged(test: &str) -> bool {
     if is_root() {
         return true;
     }
-    skip_or_fail(test, "needs root (run as root, or set LEASTCAP_REQUIRE_PRIVILEGED=1 in CI)")
+    skip_or_fail(
+        test,
+        "needs root (run as root, or set LEASTCAP_REQUIRE_PRIVILEGED=1 in CI)",
+    )
 }
 
 /// Like [`privileged`] but for an external tool the test uses as an oracle or workload.
@@ -43,7 +46,10 @@ pub fn tool(test: &str, program: &str) -> bool {
     if which(program).is_some() {
         return true;
     }
-    skip_or_fail(test, &format!("needs the program '{program}' (installed by .ci/run)"))
+    skip_or_fail(
+        test,
+        &format!("needs the program '{program}' (installed by .ci/run)"),
+    )
 }
 
 /// Skips (or fails in CI) with an explicit reason.

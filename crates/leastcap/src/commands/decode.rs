@@ -14,7 +14,9 @@ use crate::printer::{Printer, Report, Style, Tone};
 /// give the compact form and libcap's canonical text for the mask taken as an
 /// effective+permitted set.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  leastcap decode 0x000001ffffffffff\n  leastcap decode $(awk '/CapEff/ {print $2}' /proc/self/status)")]
+#[command(
+    after_help = "Examples:\n  leastcap decode 0x000001ffffffffff\n  leastcap decode $(awk '/CapEff/ {print $2}' /proc/self/status)"
+)]
 pub struct DecodeArgs {
     /// Masks in hexadecimal, with or without 0x (at most 64 bits).
     #[arg(value_name = "HEX", required = true)]
@@ -76,8 +78,15 @@ pub fn parse_mask(text: &str) -> Result<u64, UsageError> {
             "'{text}' has more than 64 bits; capability masks are 64 bits"
         )));
     }
-    u64::from_str_radix(if significant.is_empty() { "0" } else { significant }, 16)
-        .map_err(|e| UsageError(format!("'{text}': {e}")))
+    u64::from_str_radix(
+        if significant.is_empty() {
+            "0"
+        } else {
+            significant
+        },
+        16,
+    )
+    .map_err(|e| UsageError(format!("'{text}': {e}")))
 }
 
 fn decode(text: &str, kernel: KernelCaps) -> Result<Decoded, UsageError> {

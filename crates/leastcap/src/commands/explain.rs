@@ -16,7 +16,9 @@ use crate::printer::{Printer, Report, Style, Tone};
 /// Without arguments, a table of every capability. With CAP, that capability in detail.
 /// CAP may be written cap_perfmon, CAP_PERFMON, perfmon or 38.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  leastcap explain\n  leastcap explain sys_admin\n  leastcap explain 38\n  leastcap explain --search trace\n  leastcap explain --json perfmon")]
+#[command(
+    after_help = "Examples:\n  leastcap explain\n  leastcap explain sys_admin\n  leastcap explain 38\n  leastcap explain --search trace\n  leastcap explain --json perfmon"
+)]
 pub struct ExplainArgs {
     /// The capability to explain (name, name without cap_, or number).
     #[arg(value_name = "CAP", conflicts_with = "search")]
@@ -36,12 +38,22 @@ pub fn run(args: ExplainArgs, printer: &Printer) -> anyhow::Result<Outcome> {
             .map(|info| Detail::new(info, kernel))
             .collect();
         let found = !hits.is_empty();
-        printer.print(&SearchReport { query: words, matches: hits })?;
-        return Ok(if found { Outcome::Success } else { Outcome::Failed });
+        printer.print(&SearchReport {
+            query: words,
+            matches: hits,
+        })?;
+        return Ok(if found {
+            Outcome::Success
+        } else {
+            Outcome::Failed
+        });
     }
     match args.cap {
         None => {
-            let rows = kb::CAPABILITIES.iter().map(|info| Row::new(info, kernel)).collect();
+            let rows = kb::CAPABILITIES
+                .iter()
+                .map(|info| Row::new(info, kernel))
+                .collect();
             printer.print(&TableReport {
                 kernel_last_cap: kernel.last_cap().number(),
                 capabilities: rows,
@@ -119,13 +131,20 @@ impl Report for TableReport {
             out,
             "{}",
             style.paint(
-                &format!("{:>3}  {:<24} {:<7} {:<16} {}", "#", "CAPABILITY", "SINCE", "VERDICT", "WHAT IT GATES"),
+                &format!(
+                    "{:>3}  {:<24} {:<7} {:<16} {}",
+                    "#", "CAPABILITY", "SINCE", "VERDICT", "WHAT IT GATES"
+                ),
                 Tone::Bold
             )
         )?;
         for row in &self.capabilities {
             let verdict = format!("{:<16}", row.verdict.label());
-            let absent = if row.supported_by_kernel { "" } else { " (not in this kernel)" };
+            let absent = if row.supported_by_kernel {
+                ""
+            } else {
+                " (not in this kernel)"
+            };
             writeln!(
                 out,
                 "{:>3}  {:<24} {:<7} {} {}{}",
@@ -177,7 +196,11 @@ impl ChainView {
             site: chain.site,
             guards: chain.guards,
             syscalls: chain.syscalls,
-            check_order: chain.check_order.iter().map(|cap| cap.to_string()).collect(),
+            check_order: chain
+                .check_order
+                .iter()
+                .map(|cap| cap.to_string())
+                .collect(),
             grant: chain.narrow.to_string(),
             since: chain.since,
             source: chain.source,
@@ -256,13 +279,23 @@ impl Detail {
         writeln!(out, "\n  Path to root:")?;
         write_wrapped(out, self.escalation, 4)?;
         if !self.narrower_alternatives.is_empty() {
-            writeln!(out, "\n  Narrower capabilities split out of it (grant these instead):")?;
+            writeln!(
+                out,
+                "\n  Narrower capabilities split out of it (grant these instead):"
+            )?;
             for narrow in &self.narrower_alternatives {
-                writeln!(out, "    {} ({}): {}", narrow.name, narrow.number, narrow.summary)?;
+                writeln!(
+                    out,
+                    "    {} ({}): {}",
+                    narrow.name, narrow.number, narrow.summary
+                )?;
             }
         }
         if !self.or_chains.is_empty() {
-            writeln!(out, "\n  Where the kernel accepts one capability for another:")?;
+            writeln!(
+                out,
+                "\n  Where the kernel accepts one capability for another:"
+            )?;
             for chain in &self.or_chains {
                 let syscalls = if chain.syscalls.is_empty() {
                     String::new()
@@ -270,7 +303,8 @@ impl Detail {
                     format!(" [{}]", chain.syscalls.join(", "))
                 };
                 writeln!(out, "    {}{}: {}", chain.site, syscalls, chain.guards)?;
-                let order: Vec<String> = chain.check_order.iter().map(|c| c.to_uppercase()).collect();
+                let order: Vec<String> =
+                    chain.check_order.iter().map(|c| c.to_uppercase()).collect();
                 writeln!(
                     out,
                     "      checks {} (in that order, since {}): grant {}",

@@ -3,6 +3,7 @@
 pub mod decode;
 pub mod explain;
 pub mod getcap;
+pub mod ps;
 pub mod scan;
 pub mod setcap;
 
@@ -14,6 +15,7 @@ pub fn dispatch(command: Command, printer: &Printer) -> anyhow::Result<Outcome> 
     match command {
         Command::Explain(args) => explain::run(args, printer),
         Command::Decode(args) => decode::run(args, printer),
+        Command::Ps(args) => ps::run(args, printer),
         Command::Getcap(args) => getcap::run(args, printer),
         Command::Setcap(args) => setcap::run(args, printer),
         Command::Scan(args) => scan::run(args, printer),
