@@ -10,6 +10,8 @@ cd "$(dirname "$0")"
 
 total=${1:?usage: run-bounded.sh SECONDS}
 targets=(xattr_decode cap_text)
+# libfuzzer-sys compiles libFuzzer (C++) with the cc crate: use clang++ where c++ is missing.
+command -v c++ >/dev/null || export CXX=clang++
 triple=$(rustc -vV | sed -n 's/^host: //p')
 
 # --target keeps these flags away from build scripts (they cannot link the coverage hooks).
