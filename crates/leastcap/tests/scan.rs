@@ -466,3 +466,85 @@ fn scan_of_root_matches_getcap_and_find() {
         "a Debian system has setuid programs (su, passwd, mount)"
     );
 }
+
+/// Other file systems are entered only with --all-filesystems, and pseudo ones (proc) never.
+#[test]
+fn other_file_systems_only_when_asked_and_pseudo_ones_never() {
+    let test = "other_file_systems_only_when_asked_and_pseudo_ones_never";
+    if !testkit::privileged(test) || !testkit::tool(test, "mount") {
+        return;
+    }
+    let _guard = exclusive();
+    let dir = testkit::temp_dir();
+    let root = dir.path().to_path_buf();
+    write(&root.join("here"), 0o4755);
+    std::fs::create_dir_all(root.join("tmpfs")).expect("mkdir");
+    std::fs::create_dir_all(root.join("proc")).expect("mkdir");
+    let mount = |args: &[&str], at: &Path| {
+        let status = Command::new("mount")
+            .args(args)
+            .arg(at)
+            .status()
+            .expect("mount");
+        assert!(status.success(), "mount {args:?}");
+        Mounted(at.to_path_buf())
+    };
+    let _tmpfs = mount(&["-t", "tmpfs", "leastcap-test"], &root.join("tmpfs"));
+    let _proc = mount(&["-t", "proc", "proc"], &root.join("proc"));
+    write(&root.join("tmpfs/there"), 0o4755);
+
+    let run = |extra: &[&str]| {
+        let out = leastcap()
+            .args(["scan", "--json"])
+            .args(extra)
+            .arg(&root)
+            .output()
+            .expect("scan");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "no progress line without a terminal: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        records(&out.stdout)
+    };
+    let files = |records: &[Record]| -> BTreeSet<PathBuf> {
+        records
+            .iter()
+            .filter(|r| r.kind == "file")
+            .map(|r| r.path.clone())
+            .collect()
+    };
+    let skipped = |records: &[Record]| -> Vec<(PathBuf, String)> {
+        records
+            .iter()
+            .filter(|r| r.kind == "skipped")
+            .map(|r| {
+                (
+                    r.path.clone(),
+                    r.value["reason"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    };
+
+    let default = run(&[]);
+    assert_eq!(files(&default), BTreeSet::from([root.join("here")]));
+    let skipped_default = skipped(&default);
+    assert_eq!(skipped_default.len(), 2, "{skipped_default:?}");
+
+    let all = run(&["--all-filesystems"]);
+    assert_eq!(
+        files(&all),
+        BTreeSet::from([root.join("here"), root.join("tmpfs/there")])
+    );
+    assert_eq!(
+        skipped(&all),
+        vec![(root.join("proc"), "proc file system".to_string())]
+    );
+}
