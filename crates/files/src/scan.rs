@@ -16,7 +16,7 @@ use std::ffi::OsStr;
 use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 use leastcap_model::FileCaps;
@@ -196,7 +196,8 @@ fn open_dir(path: &Path) -> Result<std::os::fd::OwnedFd, FsError> {
     }
 }
 
-struct Shared {
+struct Shared<'a> {
+    on_found: &'a (dyn Fn(&Privileged) + Sync),
     queue: Mutex<(Vec<Job>, usize)>,
     ready: Condvar,
     options: ScanOptions,
@@ -206,7 +207,6 @@ struct Shared {
     problems: Mutex<Vec<Problem>>,
     skipped: Mutex<Vec<Skipped>>,
     vanished: AtomicU64,
-    busy: AtomicUsize,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -215,7 +215,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-impl Shared {
+impl Shared<'_> {
     fn problem(&self, path: &Path, error: &FsError) {
         if error.is_vanished() {
             self.vanished.fetch_add(1, Ordering::Relaxed);
@@ -287,14 +287,16 @@ impl Shared {
             inert,
         );
         self.counters.found.fetch_add(1, Ordering::Relaxed);
-        lock(&self.found).push(Privileged {
+        let found = Privileged {
             path,
             stat,
             caps,
             corrupt,
             flags,
             risk,
-        });
+        };
+        (self.on_found)(&found);
+        lock(&self.found).push(found);
     }
 
     fn file(&self, dir: std::os::fd::BorrowedFd<'_>, dir_path: &Path, name: &[u8], stat: FileStat) {
@@ -410,9 +412,7 @@ impl Shared {
 
     fn worker(&self) {
         while let Some(job) = self.next() {
-            self.busy.fetch_add(1, Ordering::Relaxed);
             self.directory(job);
-            self.busy.fetch_sub(1, Ordering::Relaxed);
             self.done();
         }
     }
@@ -420,12 +420,23 @@ impl Shared {
 
 /// Runs a scan. `counters` may be watched from another thread for progress.
 pub fn scan(options: &ScanOptions, counters: Arc<Counters>) -> ScanResult {
+    scan_streaming(options, counters, &|_| {})
+}
+
+/// Runs a scan, calling `on_found` (from any worker thread) for each privileged file as
+/// soon as it is found; the result still holds every file, sorted by risk.
+pub fn scan_streaming(
+    options: &ScanOptions,
+    counters: Arc<Counters>,
+    on_found: &(dyn Fn(&Privileged) + Sync),
+) -> ScanResult {
     let threads = if options.threads == 0 {
         std::thread::available_parallelism().map_or(2, |n| n.get())
     } else {
         options.threads
     };
     let shared = Shared {
+        on_found,
         queue: Mutex::new((Vec::new(), 0)),
         ready: Condvar::new(),
         options: options.clone(),
@@ -435,7 +446,6 @@ pub fn scan(options: &ScanOptions, counters: Arc<Counters>) -> ScanResult {
         problems: Mutex::new(Vec::new()),
         skipped: Mutex::new(Vec::new()),
         vanished: AtomicU64::new(0),
-        busy: AtomicUsize::new(0),
     };
     for root in &options.roots {
         let stat = match fs::lstat(root) {

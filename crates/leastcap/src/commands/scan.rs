@@ -5,12 +5,12 @@ use std::io::{self, IsTerminal, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use leastcap_files::manifest;
-use leastcap_files::scan::{scan, Counters, Privileged, ScanOptions, ScanResult};
+use leastcap_files::scan::{scan_streaming, Counters, Privileged, ScanOptions, ScanResult};
 use leastcap_model::KernelCaps;
 use serde::ser::{SerializeMap, Serializer};
 
@@ -32,7 +32,8 @@ use crate::printer::{Printer, Style, Tone};
 /// setuid, setgid, root-equivalent-caps, conditional-caps, setuid+caps, inert-rootid (v3
 /// capabilities ignored in this user namespace), corrupt-caps.
 ///
-/// With --json, one JSON object per line: {"type":"file",...} for each file, then
+/// With --json, one JSON object per line: {"type":"file",...} for each file as soon as it is
+/// found (in discovery order), then
 /// "problem", "skipped" and one "summary" object. Names are exact there; text output
 /// escapes control characters.
 #[derive(Debug, clap::Args)]
@@ -110,15 +111,8 @@ fn json_file(out: &mut dyn Write, file: &Privileged, kernel: KernelCaps) -> io::
     out.write_all(&buf)
 }
 
-fn write_json(
-    out: &mut dyn Write,
-    result: &ScanResult,
-    kernel: KernelCaps,
-    printer: &Printer,
-) -> io::Result<()> {
-    for file in &result.files {
-        json_file(out, file, kernel)?;
-    }
+/// The records after the files (which were streamed as they were found).
+fn write_json(out: &mut dyn Write, result: &ScanResult, printer: &Printer) -> io::Result<()> {
     for problem in &result.problems {
         let mut buf = Vec::new();
         {
@@ -347,7 +341,26 @@ pub fn run(args: ScanArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let ticker = io::stderr()
         .is_terminal()
         .then(|| progress(Arc::clone(&counters), Arc::clone(&stop)));
-    let result = scan(&options, counters);
+    // With --json, each file is printed (and flushed) the moment it is found.
+    let stream_error: Mutex<Option<io::Error>> = Mutex::new(None);
+    let on_found = |file: &Privileged| {
+        if !printer.is_json() {
+            return;
+        }
+        let mut error = stream_error.lock().unwrap_or_else(|p| p.into_inner());
+        if error.is_some() {
+            return;
+        }
+        let stdout = io::stdout();
+        let mut out = stdout.lock();
+        if let Err(e) = json_file(&mut out, file, kernel).and_then(|()| out.flush()) {
+            *error = Some(e);
+        }
+    };
+    let result = scan_streaming(&options, counters, &on_found);
+    if let Some(error) = stream_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(error.into());
+    }
     stop.store(true, Ordering::Relaxed);
     if let Some(ticker) = ticker {
         let _ = ticker.join();
@@ -362,7 +375,7 @@ pub fn run(args: ScanArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     if printer.is_json() {
-        write_json(&mut out, &result, kernel, printer)?;
+        write_json(&mut out, &result, printer)?;
     } else {
         write_table(&mut out, &result, kernel, &printer.style())?;
     }
