@@ -73,8 +73,6 @@ pub enum ProblemKind {
     Unreadable,
     /// A directory that is its own ancestor (bind-mount loop): not entered again.
     Loop,
-    /// A directory replaced by something else between `statx` and `open`.
-    Changed,
     /// Any other error.
     Error,
 }
@@ -317,19 +315,21 @@ impl Shared<'_> {
         self.counters.dirs.fetch_add(1, Ordering::Relaxed);
         let dir = match open_dir(&job.path) {
             Ok(fd) => fd,
+            // It was a directory when its parent was read; a symlink there now means it was
+            // replaced mid-scan (O_NOFOLLOW refuses it): the directory we saw is gone.
+            Err(error) if error.errno() == Some(libc::ELOOP) => {
+                self.vanished.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
             Err(error) => return self.problem(&job.path, &error),
         };
         match fs::stat_fd(dir.as_fd(), &job.path) {
             Ok(stat) if stat.dev == job.dev && stat.ino == job.ino => {}
+            // Replaced by another directory between statx and open: the one we saw vanished;
+            // the new one was not there when the parent was listed. Not entered (it could be
+            // anywhere, e.g. behind a swapped-in symlink higher up).
             Ok(_) => {
-                lock(&self.problems).push(Problem {
-                    path: job.path.clone(),
-                    kind: ProblemKind::Changed,
-                    message: format!(
-                        "{}: replaced while being scanned; not entered",
-                        job.path.display()
-                    ),
-                });
+                self.vanished.fetch_add(1, Ordering::Relaxed);
                 return;
             }
             Err(error) => return self.problem(&job.path, &error),
