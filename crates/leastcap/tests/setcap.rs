@@ -85,6 +85,28 @@ fn replace_add_drop_remove_and_verify() {
         again.2.trim(),
         format!("File '{shown}' has no capablity to remove")
     );
+    // `-` reads the text from stdin (lines until an empty one), like libcap's setcap.
+    let mut child = leastcap()
+        .args(["setcap", "-"])
+        .arg(&file)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(b"cap_kill=p\ncap_chown+p\n\nignored\n")
+            .expect("write");
+    }
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Please enter caps for file [empty line to end]:\n"
+    );
+    assert_eq!(getcap(&file), format!("{shown} cap_chown,cap_kill=p"));
     // --drop of the last capability removes the attribute.
     assert_eq!(run(&["cap_kill=p"], &file).0, 0);
     assert_eq!(run(&["--drop", "kill"], &file).0, 0);
