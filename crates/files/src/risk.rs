@@ -24,6 +24,7 @@ pub enum Flag {
     /// Carries a capability that leads to root under some conditions.
     ConditionalCaps,
     /// Setuid (or setgid) and file capabilities together.
+    #[serde(rename = "setuid+caps")]
     SetuidPlusCaps,
     /// v3 capabilities whose rootid is not this namespace's root: ignored by exec here.
     InertRootid,
@@ -186,6 +187,18 @@ mod tests {
             permitted: CapSet::from_caps(set.iter().copied()),
             effective: true,
             ..FileCaps::default()
+        }
+    }
+
+    #[test]
+    fn json_labels_match_text_labels() {
+        for flag in [
+            Flag::WorldWritable,
+            Flag::SetuidPlusCaps,
+            Flag::InertRootid,
+            Flag::RootEquivalentCaps,
+        ] {
+            assert_eq!(serde_json::to_value(flag).expect("json"), flag.label());
         }
     }
 
