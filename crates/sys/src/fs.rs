@@ -449,53 +449,10 @@ struct XattrArgs {
     flags: u32,
 }
 
-/// Reads `security.capability` of `name` in the open directory `dir`, never following a
-/// symlink: `getxattrat(dir, name, AT_SYMLINK_NOFOLLOW)` where the kernel has it, otherwise
-/// `lgetxattr(full_path)`.
-pub fn get_caps_at(
-    dir: BorrowedFd<'_>,
-    name: &OsStr,
-    full_path: &Path,
-) -> Result<XattrValue, FsError> {
-    #[cfg(any(
-        target_arch = "x86_64",
-        target_arch = "aarch64",
-        target_arch = "riscv64"
-    ))]
-    if GETXATTRAT.load(Ordering::Relaxed) != 2 {
-        let c = cname(name, full_path, "getxattrat")?;
-        let mut buf = [0u8; XATTR_BUF];
-        let args = XattrArgs {
-            value: buf.as_mut_ptr() as u64,
-            size: XATTR_BUF as u32,
-            flags: 0,
-        };
-        // SAFETY: c and the attribute name are NUL-terminated, args points at a live
-        // xattr_args of the size passed, whose value points at buf (writable for size bytes).
-        let rc = unsafe {
-            libc::syscall(
-                SYS_GETXATTRAT,
-                dir.as_raw_fd(),
-                c.as_ptr(),
-                libc::AT_SYMLINK_NOFOLLOW as libc::c_uint,
-                CAP_XATTR.as_ptr(),
-                &args as *const XattrArgs,
-                std::mem::size_of::<XattrArgs>(),
-            )
-        };
-        let errno = io::Error::last_os_error().raw_os_error();
-        if rc < 0 && errno == Some(libc::ENOSYS) {
-            GETXATTRAT.store(2, Ordering::Relaxed);
-        } else {
-            GETXATTRAT.store(1, Ordering::Relaxed);
-            return xattr_result(rc as isize, &buf, "getxattrat", full_path);
-        }
-    }
-    get_caps_path(full_path, false)
-}
-
-/// Like [`get_caps_at`] for an entry of the directory at `dir_path`, building the full path
-/// only for an error or the `lgetxattr` fallback.
+/// Reads `security.capability` of the entry `name` of the open directory `dir`, never
+/// following a symlink: `getxattrat(dir, name, AT_SYMLINK_NOFOLLOW)` where the kernel has it
+/// (Linux 6.13+), otherwise `lgetxattr` on the full path. `dir_path` names the directory; the
+/// full path is built only for an error or the fallback. `None`: no attribute.
 pub fn get_caps_entry(
     dir: BorrowedFd<'_>,
     dir_path: &Path,
@@ -628,13 +585,66 @@ mod tests {
         let link = stat_at(fd.as_fd(), OsStr::new("link"), &dir.path().join("link")).expect("stat");
         assert!(link.is_symlink());
         assert_eq!(
-            get_caps_at(fd.as_fd(), OsStr::new("a"), &dir.path().join("a")).expect("xattr"),
+            get_caps_entry(fd.as_fd(), dir.path(), b"a").expect("xattr"),
             None
         );
         let gone =
             stat_at(fd.as_fd(), OsStr::new("gone"), &dir.path().join("gone")).expect_err("gone");
         assert!(gone.is_vanished());
         assert!(gone.to_string().contains("gone"), "{gone}");
+    }
+
+    fn kernel_at_least(major: u32, minor: u32) -> bool {
+        let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+        let mut parts = release
+            .split(|c: char| !c.is_ascii_digit())
+            .filter_map(|p| p.parse::<u32>().ok());
+        (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) >= (major, minor)
+    }
+
+    /// The raw syscall number and argument layout of getxattrat are right: it returns the
+    /// same bytes as fgetxattr and lgetxattr (writing security.capability needs root).
+    #[test]
+    fn getxattrat_agrees_with_fgetxattr_and_lgetxattr() {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("SKIPPED getxattrat_agrees_with_fgetxattr_and_lgetxattr: needs root");
+            return;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"x").expect("write");
+        let v3 = [
+            1, 0, 0, 3, 0, 0x30, 0, 0, 0, 0x30, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xe8, 3, 0, 0,
+        ];
+        let file = open_nofollow(&path).expect("open");
+        set_caps_fd(file.as_fd(), &v3, &path).expect("fsetxattr");
+        let dirfd = open_dir_at(None, dir.path().as_os_str(), dir.path()).expect("open dir");
+        let relative = get_caps_entry(dirfd.as_fd(), dir.path(), b"f").expect("getxattrat");
+        assert_eq!(relative.as_deref(), Some(&v3[..]));
+        assert_eq!(
+            get_caps_fd(file.as_fd(), &path)
+                .expect("fgetxattr")
+                .as_deref(),
+            Some(&v3[..])
+        );
+        assert_eq!(
+            get_caps_path(&path, false).expect("lgetxattr").as_deref(),
+            Some(&v3[..])
+        );
+        if kernel_at_least(6, 13) {
+            assert_eq!(
+                GETXATTRAT.load(Ordering::Relaxed),
+                1,
+                "getxattrat was used, not the fallback"
+            );
+        }
+        assert!(remove_caps_fd(file.as_fd(), &path).expect("remove"));
+        assert!(!remove_caps_fd(file.as_fd(), &path).expect("remove again"));
+        assert_eq!(
+            get_caps_entry(dirfd.as_fd(), dir.path(), b"f").expect("getxattrat"),
+            None
+        );
     }
 
     #[test]
