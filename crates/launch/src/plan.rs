@@ -539,7 +539,8 @@ impl PrivilegePlan {
                 let lost = without_nnp.permitted - with_nnp.permitted;
                 if !lost.is_empty() {
                     reasons.push(format!(
-                        "{path} has file capabilities ({file}) that no_new_privs makes the kernel ignore: it would not get {}; add them to --caps or use --allow-new-privs",
+                        "{path} has file capabilities ({}) that no_new_privs makes the kernel ignore: it would not get {}; add them to --caps or use --allow-new-privs",
+                        file.to_state().to_text(kernel),
                         names(lost)
                     ));
                 }

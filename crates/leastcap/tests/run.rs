@@ -659,3 +659,32 @@ fn dry_run_predicts_and_verify_confirms() {
         "{stdout}"
     );
 }
+
+#[test]
+fn root_can_be_locked_out() {
+    if !privileged("root_can_be_locked_out") || !tool("root_can_be_locked_out", "capsh") {
+        return;
+    }
+    let capsh = leastcap_testkit::which("capsh").expect("capsh");
+    let (code, stdout, stderr) = output(
+        leastcap()
+            .args([
+                "run",
+                "--caps",
+                "net_bind_service",
+                "--securebits",
+                "locked-down",
+                "--",
+            ])
+            .arg(capsh)
+            .arg("--print"),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    // uid 0, but only cap_net_bind_service, and noroot/no_setuid_fixup/no_ambient_raise locked.
+    assert!(
+        stdout.contains("Current: cap_net_bind_service=eip"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Securebits: 0317/0xcf"), "{stdout}");
+    assert!(stdout.contains("uid=0(root)"), "{stdout}");
+}

@@ -230,7 +230,11 @@ impl Report for DryRunReport {
             escape(&self.program.display().to_string())
         )?;
         if let Some(file) = &self.target.file_caps {
-            writeln!(out, "  file capabilities: {file}")?;
+            writeln!(
+                out,
+                "  file capabilities: {}",
+                file.to_state().to_text(self.kernel)
+            )?;
         }
         if let Some(owner) = self.target.setuid_owner {
             writeln!(out, "  setuid: owner uid {owner}")?;
