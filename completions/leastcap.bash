@@ -25,6 +25,9 @@ _leastcap() {
             leastcap,help)
                 cmd="leastcap__subcmd__help"
                 ;;
+            leastcap,ps)
+                cmd="leastcap__subcmd__ps"
+                ;;
             leastcap,run)
                 cmd="leastcap__subcmd__run"
                 ;;
@@ -37,6 +40,9 @@ _leastcap() {
             leastcap__subcmd__help,help)
                 cmd="leastcap__subcmd__help__subcmd__help"
                 ;;
+            leastcap__subcmd__help,ps)
+                cmd="leastcap__subcmd__help__subcmd__ps"
+                ;;
             leastcap__subcmd__help,run)
                 cmd="leastcap__subcmd__help__subcmd__run"
                 ;;
@@ -47,7 +53,7 @@ _leastcap() {
 
     case "${cmd}" in
         leastcap)
-            opts="-h -V --json --color --help --version explain decode run help"
+            opts="-h -V --json --color --help --version explain decode ps run help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -109,7 +115,7 @@ _leastcap() {
             return 0
             ;;
         leastcap__subcmd__help)
-            opts="explain decode run help"
+            opts="explain decode ps run help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -164,6 +170,20 @@ _leastcap() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        leastcap__subcmd__help__subcmd__ps)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         leastcap__subcmd__help__subcmd__run)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -171,6 +191,36 @@ _leastcap() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        leastcap__subcmd__ps)
+            opts="-h -V --all --tree --pid --user --cap --threads --self --json --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --pid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cap)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

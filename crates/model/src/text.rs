@@ -160,6 +160,20 @@ impl CapState {
         }
     }
 
+    /// Like [`CapState::from_text`], but empty or whitespace-only text is an error, as libcap
+    /// 2.70's setcap has it: a request for "no capabilities" must be explicit (`=`).
+    pub fn from_request_text(text: &str, kernel: KernelCaps) -> Result<CapState, TextError> {
+        if text.trim().is_empty() {
+            return Err(TextError {
+                input: text.to_string(),
+                position: text.len(),
+                expected: "a capability clause such as cap_net_raw=ep ('=' for the empty set)"
+                    .to_string(),
+            });
+        }
+        CapState::from_text(text, kernel)
+    }
+
     /// The canonical text libcap's `cap_to_text()` prints for this state on `kernel`.
     pub fn to_text(&self, kernel: KernelCaps) -> String {
         canonical_text(self, kernel)

@@ -7,5 +7,7 @@
 pub mod credentials;
 mod kernel;
 pub mod launch;
+pub mod thread_state;
 
 pub use kernel::{kernel_caps, KernelCapsError, CAP_LAST_CAP_PATH};
+pub use thread_state::{read_thread_state, ThreadState, ThreadStateError};

@@ -2,6 +2,7 @@
 
 pub mod decode;
 pub mod explain;
+pub mod ps;
 pub mod run;
 
 use crate::cli::Command;
@@ -12,6 +13,7 @@ pub fn dispatch(command: Command, printer: &Printer) -> anyhow::Result<Outcome> 
     match command {
         Command::Explain(args) => explain::run(args, printer),
         Command::Decode(args) => decode::run(args, printer),
+        Command::Ps(args) => ps::run(args, printer),
         Command::Run(args) => run::run(args, printer),
     }
 }

@@ -1,7 +1,7 @@
 //! The knowledge base: what each capability gives away, and where the kernel accepts a
 //! broader capability in place of a narrow one.
 //!
-//! It is data, versioned with the code ([`data`]): adding a capability or a fallback site is
+//! It is data, versioned with the code (`kb/data.rs`): adding a capability or a fallback site is
 //! a data change with a test, not a code hunt. Sources are cited per entry.
 
 mod data;

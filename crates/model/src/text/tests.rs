@@ -93,3 +93,12 @@ fn cap_list_accepts_short_names() {
     let error = parse_cap_list("net_raw,bogus").expect_err("bogus");
     assert_eq!(error.position, 8);
 }
+
+#[test]
+fn requests_must_not_be_empty() {
+    for text in ["", " ", "\t\n"] {
+        let error = CapState::from_request_text(text, K).expect_err("empty request");
+        assert_eq!(error.position, text.len());
+    }
+    assert_eq!(CapState::from_request_text("=", K), Ok(CapState::EMPTY));
+}
