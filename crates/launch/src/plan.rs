@@ -33,7 +33,8 @@ pub enum GroupsRequest {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum BoundingRequest {
     /// Exactly the requested capabilities (the union of permitted, inheritable and ambient);
-    /// with IAB text, its `!` entries.
+    /// with IAB text, its `!` entries. A launcher without cap_setpcap cannot drop any, and
+    /// under no_new_privs need not: it keeps its own then.
     #[default]
     Default,
     /// `--keep-bounding`: the launcher's own bounding set.
@@ -343,6 +344,16 @@ impl PrivilegePlan {
                 }
             }
             BoundingRequest::Set(spec) => spec.set(current.caps.bounding & kernel.all()),
+            // Without cap_setpcap the bounding set cannot be dropped. Under no_new_privs that
+            // does not matter (no exec can gain a capability), so keep it rather than refuse
+            // every unprivileged `leastcap run`; the dry run shows the bounding set kept.
+            BoundingRequest::Default
+                if iab_bounding.is_none()
+                    && !current.caps.permitted.contains(Cap::SETPCAP)
+                    && (request.no_new_privs || current.no_new_privs) =>
+            {
+                current.caps.bounding
+            }
             BoundingRequest::Default => {
                 iab_bounding.unwrap_or(caps.permitted | caps.inheritable | caps.ambient)
             }
@@ -750,6 +761,32 @@ mod tests {
         let caps = with_raw.predict(&target).caps.expect("runs");
         assert_eq!(caps.effective, CapSet::from_caps([Cap::NET_RAW]));
         assert!(caps.ambient.is_empty());
+    }
+
+    #[test]
+    fn unprivileged_launcher_keeps_the_bounding_set_under_no_new_privs() {
+        let mut user = root();
+        user.caps = ThreadCaps {
+            bounding: K.all(),
+            ..ThreadCaps::default()
+        };
+        user.uids = [1000; 4];
+        user.gids = [1000; 4];
+        let request = PlanRequest::default();
+        let plan = PrivilegePlan::from_request(&request, &user, &db(), K).expect("plan");
+        assert_eq!(plan.caps.bounding, K.all());
+        assert_eq!(plan.validate(&user, K), Ok(()));
+        // Without no_new_privs the bounding set matters, and dropping it is refused.
+        let request = PlanRequest {
+            no_new_privs: false,
+            ..PlanRequest::default()
+        };
+        let plan = PrivilegePlan::from_request(&request, &user, &db(), K).expect("plan");
+        let refusal = plan.validate(&user, K).expect_err("cannot drop");
+        assert!(
+            refusal.to_string().contains("needs cap_setpcap"),
+            "{refusal}"
+        );
     }
 
     #[test]
