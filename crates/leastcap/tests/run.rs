@@ -566,6 +566,14 @@ fn exit_codes_and_refusals() {
     let (code, _, stderr) = output(leastcap().args(["run", "--", "/nonexistent/leastcap-program"]));
     assert_eq!(code, 127, "{stderr}");
     assert!(stderr.contains("not found"), "{stderr}");
+    // Not executable: 126, with the reason.
+    let (code, _, stderr) =
+        output(leastcap().args(["run", "--keep-bounding", "--", "/etc/passwd"]));
+    assert_eq!(code, 126, "{stderr}");
+    assert!(
+        stderr.contains("cannot execute /etc/passwd: Permission denied"),
+        "{stderr}"
+    );
     // Malformed CAPS: usage error.
     let (code, _, stderr) = output(leastcap().args(["run", "--caps", "net_rawr", "--", "true"]));
     assert_eq!(code, 2, "{stderr}");
