@@ -443,14 +443,17 @@ impl PrivilegePlan {
             ));
         }
         let holds = |cap: Cap| current.caps.permitted.contains(cap);
-        if self.changes_uid(current) && !holds(Cap::SETUID) {
+        // setgroups/setresgid/setresuid run before any capset in the child, so they need the
+        // capability in the effective set as leastcap has it.
+        let effective = |cap: Cap| current.caps.effective.contains(cap);
+        if self.changes_uid(current) && !effective(Cap::SETUID) {
             reasons.push(format!(
-                "changing the uid to {} needs cap_setuid, which leastcap does not hold",
+                "changing the uid to {} needs cap_setuid, which leastcap does not hold in its effective set",
                 self.uid
             ));
         }
-        if (self.changes_gid(current) || self.changes_groups(current)) && !holds(Cap::SETGID) {
-            reasons.push("changing the gid or the supplementary groups needs cap_setgid, which leastcap does not hold".to_string());
+        if (self.changes_gid(current) || self.changes_groups(current)) && !effective(Cap::SETGID) {
+            reasons.push("changing the gid or the supplementary groups needs cap_setgid, which leastcap does not hold in its effective set".to_string());
         }
         let drops = current.caps.bounding - c.bounding;
         if !drops.is_empty() && !holds(Cap::SETPCAP) {
