@@ -147,6 +147,22 @@ pub struct TargetBinary {
     pub setuid_owner: Option<u32>,
     pub setgid_group: Option<u32>,
     pub nosuid_mount: bool,
+    /// For a `#!` script: the interpreter, whose file capabilities, set-id bits and mount
+    /// decide the exec (Linux ignores them on the script itself); the other fields describe it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interpreter: Option<PathBuf>,
+}
+
+/// The interpreter named on a `#!` line, if the file starts with one.
+fn shebang(path: &Path) -> Option<PathBuf> {
+    use std::io::Read;
+    let mut head = [0u8; 256];
+    let mut file = std::fs::File::open(path).ok()?;
+    let n = file.read(&mut head).ok()?;
+    let line = head[..n].strip_prefix(b"#!")?;
+    let line = &line[..line.iter().position(|b| *b == b'\n').unwrap_or(line.len())];
+    let text = std::str::from_utf8(line).ok()?;
+    text.split_whitespace().next().map(PathBuf::from)
 }
 
 /// The program file cannot be inspected.
@@ -169,6 +185,25 @@ pub enum TargetError {
 impl TargetBinary {
     /// Reads the file's mode, owner, capability attribute and mount flags.
     pub fn inspect(path: &Path) -> Result<TargetBinary, TargetError> {
+        // The kernel follows up to 4 levels of interpreters (binfmt_script); so do we.
+        let mut file = path.to_path_buf();
+        let mut interpreter = None;
+        for _ in 0..4 {
+            match shebang(&file) {
+                Some(next) => {
+                    interpreter = Some(next.clone());
+                    file = next;
+                }
+                None => break,
+            }
+        }
+        let mut target = TargetBinary::inspect_file(&file)?;
+        target.path = path.to_path_buf();
+        target.interpreter = interpreter;
+        Ok(target)
+    }
+
+    fn inspect_file(path: &Path) -> Result<TargetBinary, TargetError> {
         let io = |source| TargetError::Io {
             path: path.to_path_buf(),
             source,
@@ -191,6 +226,7 @@ impl TargetBinary {
             setuid_owner: (mode & 0o4000 != 0).then_some(meta.uid()),
             setgid_group: (mode & 0o2010 == 0o2010).then_some(meta.gid()),
             nosuid_mount: leastcap_sys::launch::is_nosuid_mount(path).map_err(io)?,
+            interpreter: None,
         })
     }
 
@@ -202,6 +238,7 @@ impl TargetBinary {
             setuid_owner: None,
             setgid_group: None,
             nosuid_mount: false,
+            interpreter: None,
         }
     }
 }
@@ -789,6 +826,23 @@ mod tests {
         assert!(
             refusal.to_string().contains("needs cap_setpcap"),
             "{refusal}"
+        );
+    }
+
+    #[test]
+    fn scripts_are_judged_by_their_interpreter() {
+        let dir = std::env::temp_dir().join(format!("leastcap-shebang-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let script = dir.join("script");
+        std::fs::write(&script, "#!/bin/sh -e\necho hi\n").expect("write");
+        let target = TargetBinary::inspect(&script).expect("inspect");
+        let sh = TargetBinary::inspect(Path::new("/bin/sh")).expect("inspect");
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+        assert_eq!(target.interpreter, Some(PathBuf::from("/bin/sh")));
+        assert_eq!(target.path, script);
+        assert_eq!(
+            (target.file_caps, target.setuid_owner),
+            (sh.file_caps, sh.setuid_owner)
         );
     }
 

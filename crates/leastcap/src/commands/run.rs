@@ -244,6 +244,13 @@ impl Report for DryRunReport {
             "  path: {}",
             escape(&self.program.display().to_string())
         )?;
+        if let Some(interpreter) = &self.target.interpreter {
+            let text = escape(&interpreter.display().to_string());
+            writeln!(
+                out,
+                "  script for: {text} (its file capabilities and set-id bits apply)"
+            )?;
+        }
         if let Some(file) = &self.target.file_caps {
             writeln!(
                 out,
