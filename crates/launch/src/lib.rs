@@ -32,6 +32,24 @@
 //! # let _ = status; Ok(()) }
 //! ```
 
+//!
+//! ## Notes for tracers and other users of the paused child
+//!
+//! * A tracer attaches between [`Launcher::spawn_paused`] and the release. If it stops the
+//!   child before `execve` (syscall stops, signal stops), call [`Child::release`], run the
+//!   tracer's loop until the exec event, then [`Child::await_exec`]; [`Child::resume`] would
+//!   block because it waits for the exec itself.
+//! * The exec result travels over a close-on-exec pipe: end-of-file means success. If another
+//!   thread of the same process forks at the same moment, its child holds a copy of that pipe
+//!   until it execs, delaying (not falsifying) the result; launch from one thread.
+//! * Dropping a [`Child`] that was not waited for kills and reaps it (no process is left
+//!   behind); a caller that reaps the child itself takes it over with [`Child::disown`].
+//! * The privilege transition is applied by raw system calls in the forked child, which has one
+//!   thread; leastcap never changes its own credentials.
+//! * `run --verify` ([`Child::resume_stopped_at_exec`]) ptrace-stops the program at its exec
+//!   event, reads /proc/PID/status, and only then lets it run (or kills it on a mismatch): no
+//!   instruction of the program runs before the check, so the check is free of races.
+
 mod current;
 mod launcher;
 mod plan;

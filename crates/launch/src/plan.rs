@@ -33,7 +33,8 @@ pub enum GroupsRequest {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum BoundingRequest {
     /// Exactly the requested capabilities (the union of permitted, inheritable and ambient);
-    /// with IAB text, its `!` entries.
+    /// with IAB text, its `!` entries. A launcher without cap_setpcap cannot drop any, and
+    /// under no_new_privs need not: it keeps its own then.
     #[default]
     Default,
     /// `--keep-bounding`: the launcher's own bounding set.
@@ -146,6 +147,22 @@ pub struct TargetBinary {
     pub setuid_owner: Option<u32>,
     pub setgid_group: Option<u32>,
     pub nosuid_mount: bool,
+    /// For a `#!` script: the interpreter, whose file capabilities, set-id bits and mount
+    /// decide the exec (Linux ignores them on the script itself); the other fields describe it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interpreter: Option<PathBuf>,
+}
+
+/// The interpreter named on a `#!` line, if the file starts with one.
+fn shebang(path: &Path) -> Option<PathBuf> {
+    use std::io::Read;
+    let mut head = [0u8; 256];
+    let mut file = std::fs::File::open(path).ok()?;
+    let n = file.read(&mut head).ok()?;
+    let line = head[..n].strip_prefix(b"#!")?;
+    let line = &line[..line.iter().position(|b| *b == b'\n').unwrap_or(line.len())];
+    let text = std::str::from_utf8(line).ok()?;
+    text.split_whitespace().next().map(PathBuf::from)
 }
 
 /// The program file cannot be inspected.
@@ -168,6 +185,25 @@ pub enum TargetError {
 impl TargetBinary {
     /// Reads the file's mode, owner, capability attribute and mount flags.
     pub fn inspect(path: &Path) -> Result<TargetBinary, TargetError> {
+        // The kernel follows up to 4 levels of interpreters (binfmt_script); so do we.
+        let mut file = path.to_path_buf();
+        let mut interpreter = None;
+        for _ in 0..4 {
+            match shebang(&file) {
+                Some(next) => {
+                    interpreter = Some(next.clone());
+                    file = next;
+                }
+                None => break,
+            }
+        }
+        let mut target = TargetBinary::inspect_file(&file)?;
+        target.path = path.to_path_buf();
+        target.interpreter = interpreter;
+        Ok(target)
+    }
+
+    fn inspect_file(path: &Path) -> Result<TargetBinary, TargetError> {
         let io = |source| TargetError::Io {
             path: path.to_path_buf(),
             source,
@@ -190,6 +226,7 @@ impl TargetBinary {
             setuid_owner: (mode & 0o4000 != 0).then_some(meta.uid()),
             setgid_group: (mode & 0o2010 == 0o2010).then_some(meta.gid()),
             nosuid_mount: leastcap_sys::launch::is_nosuid_mount(path).map_err(io)?,
+            interpreter: None,
         })
     }
 
@@ -201,6 +238,7 @@ impl TargetBinary {
             setuid_owner: None,
             setgid_group: None,
             nosuid_mount: false,
+            interpreter: None,
         }
     }
 }
@@ -343,6 +381,16 @@ impl PrivilegePlan {
                 }
             }
             BoundingRequest::Set(spec) => spec.set(current.caps.bounding & kernel.all()),
+            // Without cap_setpcap the bounding set cannot be dropped. Under no_new_privs that
+            // does not matter (no exec can gain a capability), so keep it rather than refuse
+            // every unprivileged `leastcap run`; the dry run shows the bounding set kept.
+            BoundingRequest::Default
+                if iab_bounding.is_none()
+                    && !current.caps.permitted.contains(Cap::SETPCAP)
+                    && (request.no_new_privs || current.no_new_privs) =>
+            {
+                current.caps.bounding
+            }
             BoundingRequest::Default => {
                 iab_bounding.unwrap_or(caps.permitted | caps.inheritable | caps.ambient)
             }
@@ -432,14 +480,17 @@ impl PrivilegePlan {
             ));
         }
         let holds = |cap: Cap| current.caps.permitted.contains(cap);
-        if self.changes_uid(current) && !holds(Cap::SETUID) {
+        // setgroups/setresgid/setresuid run before any capset in the child, so they need the
+        // capability in the effective set as leastcap has it.
+        let effective = |cap: Cap| current.caps.effective.contains(cap);
+        if self.changes_uid(current) && !effective(Cap::SETUID) {
             reasons.push(format!(
-                "changing the uid to {} needs cap_setuid, which leastcap does not hold",
+                "changing the uid to {} needs cap_setuid, which leastcap does not hold in its effective set",
                 self.uid
             ));
         }
-        if (self.changes_gid(current) || self.changes_groups(current)) && !holds(Cap::SETGID) {
-            reasons.push("changing the gid or the supplementary groups needs cap_setgid, which leastcap does not hold".to_string());
+        if (self.changes_gid(current) || self.changes_groups(current)) && !effective(Cap::SETGID) {
+            reasons.push("changing the gid or the supplementary groups needs cap_setgid, which leastcap does not hold in its effective set".to_string());
         }
         let drops = current.caps.bounding - c.bounding;
         if !drops.is_empty() && !holds(Cap::SETPCAP) {
@@ -539,7 +590,8 @@ impl PrivilegePlan {
                 let lost = without_nnp.permitted - with_nnp.permitted;
                 if !lost.is_empty() {
                     reasons.push(format!(
-                        "{path} has file capabilities ({file}) that no_new_privs makes the kernel ignore: it would not get {}; add them to --caps or use --allow-new-privs",
+                        "{path} has file capabilities ({}) that no_new_privs makes the kernel ignore: it would not get {}; add them to --caps or use --allow-new-privs",
+                        file.to_state().to_text(kernel),
                         names(lost)
                     ));
                 }
@@ -749,6 +801,49 @@ mod tests {
         let caps = with_raw.predict(&target).caps.expect("runs");
         assert_eq!(caps.effective, CapSet::from_caps([Cap::NET_RAW]));
         assert!(caps.ambient.is_empty());
+    }
+
+    #[test]
+    fn unprivileged_launcher_keeps_the_bounding_set_under_no_new_privs() {
+        let mut user = root();
+        user.caps = ThreadCaps {
+            bounding: K.all(),
+            ..ThreadCaps::default()
+        };
+        user.uids = [1000; 4];
+        user.gids = [1000; 4];
+        let request = PlanRequest::default();
+        let plan = PrivilegePlan::from_request(&request, &user, &db(), K).expect("plan");
+        assert_eq!(plan.caps.bounding, K.all());
+        assert_eq!(plan.validate(&user, K), Ok(()));
+        // Without no_new_privs the bounding set matters, and dropping it is refused.
+        let request = PlanRequest {
+            no_new_privs: false,
+            ..PlanRequest::default()
+        };
+        let plan = PrivilegePlan::from_request(&request, &user, &db(), K).expect("plan");
+        let refusal = plan.validate(&user, K).expect_err("cannot drop");
+        assert!(
+            refusal.to_string().contains("needs cap_setpcap"),
+            "{refusal}"
+        );
+    }
+
+    #[test]
+    fn scripts_are_judged_by_their_interpreter() {
+        let dir = std::env::temp_dir().join(format!("leastcap-shebang-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let script = dir.join("script");
+        std::fs::write(&script, "#!/bin/sh -e\necho hi\n").expect("write");
+        let target = TargetBinary::inspect(&script).expect("inspect");
+        let sh = TargetBinary::inspect(Path::new("/bin/sh")).expect("inspect");
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+        assert_eq!(target.interpreter, Some(PathBuf::from("/bin/sh")));
+        assert_eq!(target.path, script);
+        assert_eq!(
+            (target.file_caps, target.setuid_owner),
+            (sh.file_caps, sh.setuid_owner)
+        );
     }
 
     #[test]

@@ -566,6 +566,14 @@ fn exit_codes_and_refusals() {
     let (code, _, stderr) = output(leastcap().args(["run", "--", "/nonexistent/leastcap-program"]));
     assert_eq!(code, 127, "{stderr}");
     assert!(stderr.contains("not found"), "{stderr}");
+    // Not executable: 126, with the reason.
+    let (code, _, stderr) =
+        output(leastcap().args(["run", "--keep-bounding", "--", "/etc/passwd"]));
+    assert_eq!(code, 126, "{stderr}");
+    assert!(
+        stderr.contains("cannot execute /etc/passwd: Permission denied"),
+        "{stderr}"
+    );
     // Malformed CAPS: usage error.
     let (code, _, stderr) = output(leastcap().args(["run", "--caps", "net_rawr", "--", "true"]));
     assert_eq!(code, 2, "{stderr}");
@@ -658,4 +666,33 @@ fn dry_run_predicts_and_verify_confirms() {
         stdout.contains("no_new_privs makes the kernel ignore"),
         "{stdout}"
     );
+}
+
+#[test]
+fn root_can_be_locked_out() {
+    if !privileged("root_can_be_locked_out") || !tool("root_can_be_locked_out", "capsh") {
+        return;
+    }
+    let capsh = leastcap_testkit::which("capsh").expect("capsh");
+    let (code, stdout, stderr) = output(
+        leastcap()
+            .args([
+                "run",
+                "--caps",
+                "net_bind_service",
+                "--securebits",
+                "locked-down",
+                "--",
+            ])
+            .arg(capsh)
+            .arg("--print"),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    // uid 0, but only cap_net_bind_service, and noroot/no_setuid_fixup/no_ambient_raise locked.
+    assert!(
+        stdout.contains("Current: cap_net_bind_service=eip"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Securebits: 0317/0xcf"), "{stdout}");
+    assert!(stdout.contains("uid=0(root)"), "{stdout}");
 }

@@ -46,6 +46,33 @@ Examples:
 #[derive(Debug, clap::Args)]
 #[command(after_help = AFTER_HELP)]
 pub struct RunArgs {
+    #[command(flatten)]
+    pub privileges: PrivilegeArgs,
+
+    /// Print the plan and what the program will hold after exec; run nothing.
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+
+    /// Stop the program at exec, compare its /proc/PID/status with the prediction, and kill it
+    /// before it runs if anything differs.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub verify: bool,
+
+    /// The program and its arguments (after --).
+    #[arg(
+        value_name = "PROGRAM",
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub command: Vec<OsString>,
+}
+
+/// The privilege options shared by every command that launches a program (`run`, `trace`,
+/// later `learn` and `enforce`): flatten this into the command's Args and call
+/// [`PrivilegeArgs::request`].
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct PrivilegeArgs {
     /// Run as this user (name or uid); the gid defaults to the user's primary group.
     #[arg(long, short = 'u', value_name = "USER")]
     pub user: Option<String>,
@@ -99,24 +126,6 @@ pub struct RunArgs {
     /// it executes) are honoured.
     #[arg(long)]
     pub allow_new_privs: bool,
-
-    /// Print the plan and what the program will hold after exec; run nothing.
-    #[arg(long, short = 'n')]
-    pub dry_run: bool,
-
-    /// Stop the program at exec, compare its /proc/PID/status with the prediction, and kill it
-    /// before it runs if anything differs.
-    #[arg(long, conflicts_with = "dry_run")]
-    pub verify: bool,
-
-    /// The program and its arguments (after --).
-    #[arg(
-        value_name = "PROGRAM",
-        required = true,
-        trailing_var_arg = true,
-        allow_hyphen_values = true
-    )]
-    pub command: Vec<OsString>,
 }
 
 fn usage(error: impl std::fmt::Display) -> anyhow::Error {
@@ -131,8 +140,14 @@ fn parse_securebits(text: &str) -> anyhow::Result<Securebits> {
     Securebits::from_text(text).map_err(usage)
 }
 
-/// The request the options describe.
-pub fn request(args: &RunArgs, kernel: KernelCaps) -> anyhow::Result<PlanRequest> {
+impl PrivilegeArgs {
+    /// The request the options describe (malformed values are usage errors, exit 2).
+    pub fn request(&self, kernel: KernelCaps) -> anyhow::Result<PlanRequest> {
+        request(self, kernel)
+    }
+}
+
+fn request(args: &PrivilegeArgs, kernel: KernelCaps) -> anyhow::Result<PlanRequest> {
     let spec = |text: &Option<String>| -> anyhow::Result<Option<CapSpec>> {
         text.as_deref()
             .map(|text| CapSpec::parse(text, kernel).map_err(usage))
@@ -229,8 +244,19 @@ impl Report for DryRunReport {
             "  path: {}",
             escape(&self.program.display().to_string())
         )?;
+        if let Some(interpreter) = &self.target.interpreter {
+            let text = escape(&interpreter.display().to_string());
+            writeln!(
+                out,
+                "  script for: {text} (its file capabilities and set-id bits apply)"
+            )?;
+        }
         if let Some(file) = &self.target.file_caps {
-            writeln!(out, "  file capabilities: {file}")?;
+            writeln!(
+                out,
+                "  file capabilities: {}",
+                file.to_state().to_text(self.kernel)
+            )?;
         }
         if let Some(owner) = self.target.setuid_owner {
             writeln!(out, "  setuid: owner uid {owner}")?;
@@ -361,7 +387,7 @@ fn launch_error(error: LaunchError, printer: &Printer) -> anyhow::Result<Outcome
 
 pub fn run(args: RunArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let kernel = super::kernel_caps()?;
-    let request = request(&args, kernel)?;
+    let request = args.privileges.request(kernel)?;
     let current = CurrentState::read().context("cannot read leastcap's own credentials")?;
     let users = UserDb::system()?;
     let plan = PrivilegePlan::from_request(&request, &current, &users, kernel).map_err(usage)?;
