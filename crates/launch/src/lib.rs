@@ -54,13 +54,12 @@ mod current;
 mod launcher;
 mod plan;
 mod spec;
-mod users;
 
 pub use current::{CurrentState, CurrentStateError};
 pub use launcher::{Child, LaunchError, Launcher};
+pub use leastcap_accounts::{User, UserDb, UserDbError};
 pub use plan::{
     BoundingRequest, GroupsRequest, PlanError, PlanRequest, Prediction, PrivilegePlan, Refusal,
     TargetBinary, TargetError, Warning,
 };
 pub use spec::{CapSpec, CapSpecError};
-pub use users::{User, UserDb, UserDbError};

@@ -13,7 +13,7 @@ use leastcap_model::{
 
 use crate::current::CurrentState;
 use crate::spec::CapSpec;
-use crate::users::UserDb;
+use leastcap_accounts::UserDb;
 
 /// How to set the supplementary groups.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

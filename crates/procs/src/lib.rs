@@ -14,12 +14,11 @@ mod field;
 pub mod mode;
 pub mod rank;
 mod read;
-pub mod users;
 
 pub use cgroup::{Cgroup, Container};
 pub use field::{Field, Hidden};
+pub use leastcap_accounts::{UserDb, UNKNOWN_NAME};
 pub use read::{
     proc_hidepid, read_pid, snapshot, Creds, PidError, Process, ProcsError, ReadOptions, Snapshot,
     Thread, UserNs, INITIAL_USER_NS_INODE,
 };
-pub use users::UserDb;

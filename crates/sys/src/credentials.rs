@@ -92,9 +92,15 @@ struct CapData {
 
 /// `capget(2)` for the calling thread.
 pub fn capget() -> Result<CapTriple, Errno> {
+    capget_of(0)
+}
+
+/// `capget(2)` for any thread id (0 = the calling thread); the kernel answers without
+/// permission checks.
+pub fn capget_of(tid: libc::c_int) -> Result<CapTriple, Errno> {
     let mut header = CapHeader {
         version: LINUX_CAPABILITY_VERSION_3,
-        pid: 0,
+        pid: tid,
     };
     let mut data = [CapData::default(); 2];
     // SAFETY: header and a two-element data array are what the v3 ABI reads and writes.
@@ -205,6 +211,11 @@ pub fn set_securebits(bits: u32) -> Result<(), Errno> {
 /// `prctl(PR_SET_NO_NEW_PRIVS, 1)`: irreversible for this thread and its descendants.
 pub fn set_no_new_privs() -> Result<(), Errno> {
     prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0).map(drop)
+}
+
+/// `prctl(PR_GET_KEEPCAPS)`.
+pub fn get_keepcaps() -> Result<bool, Errno> {
+    prctl(libc::PR_GET_KEEPCAPS, 0, 0).map(|r| r == 1)
 }
 
 /// `prctl(PR_GET_NO_NEW_PRIVS)`.

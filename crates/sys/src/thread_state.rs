@@ -12,24 +12,7 @@ use std::io;
 
 use leastcap_model::{Cap, CapSet, Securebits, ThreadCaps};
 
-/// `_LINUX_CAPABILITY_VERSION_3`: two 32-bit words per set.
-const CAPABILITY_VERSION_3: u32 = 0x2008_0522;
-
-/// `struct __user_cap_header_struct`.
-#[repr(C)]
-struct CapHeader {
-    version: u32,
-    pid: libc::c_int,
-}
-
-/// `struct __user_cap_data_struct`.
-#[repr(C)]
-#[derive(Clone, Copy, Default)]
-struct CapData {
-    effective: u32,
-    permitted: u32,
-    inheritable: u32,
-}
+use crate::credentials::{self, CapTriple, Errno};
 
 /// A query about the calling thread's credentials failed.
 #[derive(Debug, thiserror::Error)]
@@ -59,146 +42,85 @@ pub struct ThreadState {
     pub keep_caps: Option<bool>,
 }
 
-fn prctl_error(operation: &'static str) -> ThreadStateError {
-    ThreadStateError {
+fn failed(operation: &'static str) -> impl Fn(Errno) -> ThreadStateError {
+    move |errno| ThreadStateError {
         operation,
-        source: io::Error::last_os_error(),
+        source: errno.to_io(),
     }
 }
 
-/// `prctl(option, arg2, arg3)` returning the raw result, or the errno as `io::Error`.
-fn prctl3(
-    option: libc::c_int,
-    arg2: libc::c_ulong,
-    arg3: libc::c_ulong,
-) -> io::Result<libc::c_int> {
-    let zero: libc::c_ulong = 0;
-    // SAFETY: the prctl options used in this module (PR_CAPBSET_READ, PR_CAP_AMBIENT with
-    // PR_CAP_AMBIENT_IS_SET, PR_GET_SECUREBITS, PR_GET_NO_NEW_PRIVS, PR_GET_KEEPCAPS) take
-    // only integer arguments and write no memory; unused arguments are passed as zero.
-    let result = unsafe { libc::prctl(option, arg2, arg3, zero, zero) };
-    if result < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(result)
+/// `EINVAL` from a prctl query means the kernel does not know the option or the number.
+fn unsupported<T>(
+    result: Result<T, Errno>,
+    operation: &'static str,
+) -> Result<Option<T>, ThreadStateError> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(Errno(libc::EINVAL)) => Ok(None),
+        Err(errno) => Err(failed(operation)(errno)),
     }
-}
-
-fn is_einval(error: &io::Error) -> bool {
-    error.raw_os_error() == Some(libc::EINVAL)
-}
-
-fn capget_raw(tid: libc::c_int) -> Result<[CapData; 2], ThreadStateError> {
-    let mut header = CapHeader {
-        version: CAPABILITY_VERSION_3,
-        pid: tid,
-    };
-    let mut data = [CapData::default(); 2];
-    // SAFETY: `header` is a valid, writable __user_cap_header_struct with the v3 version, and
-    // `data` holds the two __user_cap_data_struct elements a v3 capget writes; both outlive
-    // the call.
-    let result = unsafe {
-        libc::syscall(
-            libc::SYS_capget,
-            &mut header as *mut CapHeader,
-            data.as_mut_ptr(),
-        )
-    };
-    if result != 0 {
-        return Err(prctl_error("capget"));
-    }
-    Ok(data)
-}
-
-fn join(low: u32, high: u32) -> CapSet {
-    CapSet::from_bits(u64::from(high) << 32 | u64::from(low))
 }
 
 /// Effective, permitted and inheritable sets of a thread (`0` = the calling thread) from
 /// `capget(2)`. The kernel answers for any thread id without permission checks.
 pub fn capget(tid: u32) -> Result<(CapSet, CapSet, CapSet), ThreadStateError> {
-    let tid = libc::c_int::try_from(tid).map_err(|_| ThreadStateError {
-        operation: "capget",
-        source: io::Error::from_raw_os_error(libc::ESRCH),
-    })?;
-    let [low, high] = capget_raw(tid)?;
+    let tid = libc::c_int::try_from(tid).map_err(|_| failed("capget")(Errno(libc::ESRCH)))?;
+    let caps = credentials::capget_of(tid).map_err(failed("capget"))?;
     Ok((
-        join(low.effective, high.effective),
-        join(low.permitted, high.permitted),
-        join(low.inheritable, high.inheritable),
+        CapSet::from_bits(caps.effective),
+        CapSet::from_bits(caps.permitted),
+        CapSet::from_bits(caps.inheritable),
     ))
 }
 
-/// Probes every capability number with `prctl(option, ...)` until the kernel answers
-/// EINVAL (a number it does not know). Returns the set and whether capability 0 answered.
+/// Probes every capability number until the kernel answers EINVAL (a number it does not
+/// know), as libcap does. Returns `None` when even capability 0 is refused (no interface).
 fn probe(
     operation: &'static str,
-    query: impl Fn(libc::c_ulong) -> io::Result<libc::c_int>,
-) -> Result<(CapSet, bool), ThreadStateError> {
+    query: impl Fn(u8) -> Result<bool, Errno>,
+) -> Result<Option<CapSet>, ThreadStateError> {
     let mut set = CapSet::EMPTY;
     let mut supported = false;
     for cap in Cap::all() {
-        match query(libc::c_ulong::from(cap.number())) {
-            Ok(0) => supported = true,
-            Ok(_) => {
+        match unsupported(query(cap.number()), operation)? {
+            Some(held) => {
                 supported = true;
-                set.insert(cap);
+                if held {
+                    set.insert(cap);
+                }
             }
-            Err(error) if is_einval(&error) => break,
-            Err(source) => return Err(ThreadStateError { operation, source }),
+            None => break,
         }
     }
-    Ok((set, supported))
+    Ok(supported.then_some(set))
 }
 
-/// The bounding set, probed with `PR_CAPBSET_READ` as libcap does; `None` when unsupported.
+/// The bounding set, probed with `PR_CAPBSET_READ`; `None` when unsupported.
 pub fn bounding_set() -> Result<Option<CapSet>, ThreadStateError> {
-    let (set, supported) = probe("prctl(PR_CAPBSET_READ)", |cap| {
-        prctl3(libc::PR_CAPBSET_READ, cap, 0)
-    })?;
-    Ok(supported.then_some(set))
+    probe("prctl(PR_CAPBSET_READ)", credentials::bounding_read)
 }
 
 /// The ambient set, probed with `PR_CAP_AMBIENT_IS_SET`; `None` when unsupported.
 pub fn ambient_set() -> Result<Option<CapSet>, ThreadStateError> {
-    let (set, supported) = probe("prctl(PR_CAP_AMBIENT_IS_SET)", |cap| {
-        prctl3(
-            libc::PR_CAP_AMBIENT,
-            libc::PR_CAP_AMBIENT_IS_SET as libc::c_ulong,
-            cap,
-        )
-    })?;
-    Ok(supported.then_some(set))
-}
-
-/// A `PR_GET_*` flag query: `None` when the kernel does not know the option.
-fn get_flag(
-    option: libc::c_int,
-    operation: &'static str,
-) -> Result<Option<libc::c_int>, ThreadStateError> {
-    match prctl3(option, 0, 0) {
-        Ok(value) => Ok(Some(value)),
-        Err(error) if is_einval(&error) => Ok(None),
-        Err(source) => Err(ThreadStateError { operation, source }),
-    }
+    probe("prctl(PR_CAP_AMBIENT_IS_SET)", credentials::ambient_is_set)
 }
 
 /// The calling thread's securebits; `None` when the kernel has no securebits interface.
 pub fn securebits() -> Result<Option<Securebits>, ThreadStateError> {
-    Ok(
-        get_flag(libc::PR_GET_SECUREBITS, "prctl(PR_GET_SECUREBITS)")?
-            .map(|bits| Securebits(bits as u32)),
-    )
+    Ok(unsupported(credentials::get_securebits(), "prctl(PR_GET_SECUREBITS)")?.map(Securebits))
 }
 
 /// The calling thread's no_new_privs flag; `None` before Linux 3.5.
 pub fn no_new_privs() -> Result<Option<bool>, ThreadStateError> {
-    Ok(get_flag(libc::PR_GET_NO_NEW_PRIVS, "prctl(PR_GET_NO_NEW_PRIVS)")?.map(|v| v != 0))
+    unsupported(
+        credentials::get_no_new_privs(),
+        "prctl(PR_GET_NO_NEW_PRIVS)",
+    )
 }
 
 /// The calling thread's keep-capabilities flag (`PR_GET_KEEPCAPS`).
 pub fn keep_caps() -> Result<Option<bool>, ThreadStateError> {
-    Ok(get_flag(libc::PR_GET_KEEPCAPS, "prctl(PR_GET_KEEPCAPS)")?.map(|v| v != 0))
+    unsupported(credentials::get_keepcaps(), "prctl(PR_GET_KEEPCAPS)")
 }
 
 /// Reads everything about the calling thread at once.
@@ -235,26 +157,12 @@ pub fn gettid() -> u32 {
 /// capability from the effective set never needs privilege. Meant for tests and
 /// demonstrations of per-thread state.
 pub fn drop_own_effective(cap: Cap) -> Result<(), ThreadStateError> {
-    let mut data = capget_raw(0)?;
-    let word = usize::from(cap.number() / 32);
-    data[word].effective &= !(1u32 << (cap.number() % 32));
-    let mut header = CapHeader {
-        version: CAPABILITY_VERSION_3,
-        pid: 0,
-    };
-    // SAFETY: `header` is a valid v3 header for the calling thread (pid 0) and `data` holds
-    // the two data elements a v3 capset reads; both outlive the call.
-    let result = unsafe {
-        libc::syscall(
-            libc::SYS_capset,
-            &mut header as *mut CapHeader,
-            data.as_ptr(),
-        )
-    };
-    if result != 0 {
-        return Err(prctl_error("capset"));
-    }
-    Ok(())
+    let caps = credentials::capget().map_err(failed("capget"))?;
+    credentials::capset(CapTriple {
+        effective: caps.effective & !(1u64 << cap.number()),
+        ..caps
+    })
+    .map_err(failed("capset"))
 }
 
 #[cfg(test)]

@@ -458,7 +458,7 @@ fn user_text(names: &Names, creds: &Creds) -> String {
 /// capsh's spelling of a possibly unknown name.
 fn or_unknown(name: Option<&String>) -> String {
     name.map_or_else(
-        || leastcap_procs::users::UNKNOWN_NAME.to_string(),
+        || leastcap_procs::UNKNOWN_NAME.to_string(),
         |n| escape_str(n),
     )
 }
@@ -892,10 +892,9 @@ fn named(id: &IdName) -> String {
     format!(
         "{}({})",
         id.id,
-        id.name.as_deref().map_or_else(
-            || leastcap_procs::users::UNKNOWN_NAME.to_string(),
-            escape_str
-        )
+        id.name
+            .as_deref()
+            .map_or_else(|| leastcap_procs::UNKNOWN_NAME.to_string(), escape_str)
     )
 }
 
