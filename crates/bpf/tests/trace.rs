@@ -1,0 +1,205 @@
+//! Privileged tests on the real kernel: they load and attach the tracer. Without root they
+//! print why they are skipped (and fail with LEASTCAP_REQUIRE_PRIVILEGED=1).
+
+mod common;
+
+use common::{describe, privileged, serial, Gated};
+use leastcap_bpf::{Output, StartAt, Target, TraceOptions, Tracer};
+use leastcap_events::{Backend, CheckVerdict};
+use leastcap_model::Cap;
+
+fn start(pid: u32, options: TraceOptions) -> Tracer {
+    Tracer::start(Target::Pid(pid), options).expect("tracer starts")
+}
+
+#[test]
+fn raw_socket_shows_net_raw_granted_on_socket() {
+    if !privileged("raw_socket_shows_net_raw_granted_on_socket") {
+        return;
+    }
+    let _guard = serial();
+    let child = Gated::spawn(&["rawsock"]);
+    let pid = child.pid();
+    let mut tracer = start(pid, TraceOptions::default());
+    eprintln!("backend: {:?}", tracer.backend());
+    let events = child.run_traced(&mut tracer);
+    let text = describe(&events);
+    let raw = events
+        .iter()
+        .find(|e| e.cap == Cap::NET_RAW)
+        .unwrap_or_else(|| panic!("no CAP_NET_RAW check in:\n{text}"));
+    assert_eq!(raw.verdict, CheckVerdict::Granted, "{text}");
+    assert_eq!(raw.syscall_name(), Some("socket"), "{text}");
+    assert_eq!(raw.pid, pid);
+    assert_eq!(raw.tid, pid);
+    assert_eq!(raw.comm, "capprog");
+    assert!(raw.userns.initial, "{text}");
+    assert!(events.iter().all(|e| e.pid == pid), "only the target:\n{text}");
+    let stats = tracer.stats().expect("stats");
+    assert_eq!(stats.lost, 0);
+    assert_eq!(stats.matched, events.len() as u64, "{text}");
+}
+
+#[test]
+fn forked_child_and_second_thread_are_captured() {
+    if !privileged("forked_child_and_second_thread_are_captured") {
+        return;
+    }
+    let _guard = serial();
+    let child = Gated::spawn(&["fork-rawsock", "thread-rawsock"]);
+    let pid = child.pid();
+    let mut tracer = start(pid, TraceOptions::default());
+    let events = child.run_traced(&mut tracer);
+    let text = describe(&events);
+    let raw: Vec<_> = events.iter().filter(|e| e.cap == Cap::NET_RAW).collect();
+    assert!(
+        raw.iter().any(|e| e.pid != pid && e.tid == e.pid),
+        "the forked child's check is missing:\n{text}"
+    );
+    assert!(
+        raw.iter().any(|e| e.pid == pid && e.tid != pid),
+        "the second thread's check is missing:\n{text}"
+    );
+    assert_eq!(tracer.tracked_processes(), Some(0), "exited processes are forgotten");
+}
+
+#[test]
+fn concurrent_unrelated_process_is_not_captured() {
+    if !privileged("concurrent_unrelated_process_is_not_captured") {
+        return;
+    }
+    let _guard = serial();
+    // The bystander makes 20,000 checks while the target runs.
+    let mut bystander = Gated::spawn(&["ioprio", "20000", "rawsock"]);
+    let bystander_pid = bystander.pid();
+    let child = Gated::spawn(&["rawsock", "ioprio", "3"]);
+    let pid = child.pid();
+    let mut tracer = start(pid, TraceOptions::default());
+    bystander.release();
+    let events = child.run_traced(&mut tracer);
+    let text = describe(&events);
+    assert!(bystander.child.wait().expect("wait").success());
+    assert!(events.iter().all(|e| e.pid == pid), "only the target:\n{text}");
+    assert!(!events.iter().any(|e| e.pid == bystander_pid));
+    let ioprio = events
+        .iter()
+        .filter(|e| e.syscall_name() == Some("ioprio_set"))
+        .count();
+    assert_eq!(ioprio, 3, "one check per ioprio_set call:\n{text}");
+}
+
+#[test]
+fn next_exec_skips_what_happens_before_exec() {
+    if !privileged("next_exec_skips_what_happens_before_exec") {
+        return;
+    }
+    let _guard = serial();
+    let prog = common::capprog().to_str().expect("utf-8 path").to_owned();
+    let child = Gated::spawn(&["ioprio", "5", "exec", &prog, "nowait", "bind80"]);
+    let options = TraceOptions {
+        start_at: StartAt::NextExec,
+        ..TraceOptions::default()
+    };
+    let mut tracer = start(child.pid(), options);
+    let events = child.run_traced(&mut tracer);
+    let text = describe(&events);
+    assert!(
+        !events.iter().any(|e| e.syscall_name() == Some("ioprio_set")),
+        "checks before exec were recorded:\n{text}"
+    );
+    let bind = events
+        .iter()
+        .find(|e| e.cap == Cap::NET_BIND_SERVICE)
+        .unwrap_or_else(|| panic!("no CAP_NET_BIND_SERVICE after exec:\n{text}"));
+    assert_eq!(bind.syscall_name(), Some("bind"));
+    assert!(bind.verdict.is_granted());
+}
+
+#[test]
+fn aggregate_mode_counts_every_check_in_the_kernel() {
+    if !privileged("aggregate_mode_counts_every_check_in_the_kernel") {
+        return;
+    }
+    let _guard = serial();
+    let child = Gated::spawn(&["ioprio", "1000"]);
+    let options = TraceOptions {
+        output: Output::Aggregate,
+        ..TraceOptions::default()
+    };
+    let mut tracer = start(child.pid(), options);
+    let live = child.run_traced(&mut tracer);
+    assert!(live.is_empty(), "aggregate mode writes no events");
+    let rows = tracer.aggregate().expect("aggregate");
+    let text = describe(&rows);
+    let ioprio: u64 = rows
+        .iter()
+        .filter(|e| e.syscall_name() == Some("ioprio_set"))
+        .map(|e| e.count)
+        .sum();
+    assert_eq!(ioprio, 1000, "{text}");
+    let stats = tracer.stats().expect("stats");
+    assert_eq!(stats.matched, rows.iter().map(|e| e.count).sum::<u64>());
+    assert!(rows.iter().all(|e| e.comm == "capprog"), "{text}");
+}
+
+#[test]
+fn stacks_show_the_overcommit_call_site() {
+    if !privileged("stacks_show_the_overcommit_call_site") {
+        return;
+    }
+    let _guard = serial();
+    let child = Gated::spawn(&["mmap", "rawsock"]);
+    let options = TraceOptions {
+        stack_caps: (1 << Cap::SYS_ADMIN.number()) | (1 << Cap::NET_RAW.number()),
+        ..TraceOptions::default()
+    };
+    let mut tracer = start(child.pid(), options);
+    let events = child.run_traced(&mut tracer);
+    let text = describe(&events);
+    eprintln!("{text}");
+    let overcommit = events
+        .iter()
+        .find(|e| e.cap == Cap::SYS_ADMIN && e.syscall_name() == Some("mmap"))
+        .unwrap_or_else(|| panic!("no CAP_SYS_ADMIN check on mmap:\n{text}"));
+    assert!(
+        overcommit
+            .stack
+            .iter()
+            .any(|f| f == "security_vm_enough_memory_mm"),
+        "{text}"
+    );
+    let raw = events
+        .iter()
+        .find(|e| e.cap == Cap::NET_RAW)
+        .expect("NET_RAW check");
+    assert!(raw.stack.iter().any(|f| f == "inet_create"), "{text}");
+}
+
+#[test]
+fn backend_report_explains_rejected_backends() {
+    if !privileged("backend_report_explains_rejected_backends") {
+        return;
+    }
+    let _guard = serial();
+    let tracer = start(std::process::id(), TraceOptions::default());
+    let report = tracer.backend().clone();
+    eprintln!("{report:?}");
+    let position = Backend::ALL
+        .iter()
+        .position(|b| *b == report.backend)
+        .expect("known backend");
+    let rejected: Vec<Backend> = report.rejected.iter().map(|(b, _)| *b).collect();
+    assert_eq!(rejected, Backend::ALL[..position].to_vec());
+    assert!(report.rejected.iter().all(|(_, why)| !why.is_empty()));
+    assert!(report.tracking.is_some());
+    drop(tracer);
+
+    // Forcing a backend uses exactly that one.
+    let forced = TraceOptions {
+        backend: Some(report.backend),
+        ..TraceOptions::default()
+    };
+    let tracer = start(std::process::id(), forced);
+    assert_eq!(tracer.backend().backend, report.backend);
+    assert!(tracer.backend().rejected.is_empty());
+}
