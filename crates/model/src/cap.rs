@@ -181,7 +181,14 @@ mod tests {
 
     #[test]
     fn lookup_accepts_the_spellings_people_use() {
-        for spelling in ["cap_perfmon", "CAP_PERFMON", "perfmon", "Perfmon", "38", " 38 "] {
+        for spelling in [
+            "cap_perfmon",
+            "CAP_PERFMON",
+            "perfmon",
+            "Perfmon",
+            "38",
+            " 38 ",
+        ] {
             assert_eq!(Cap::lookup(spelling), Ok(Cap::PERFMON), "{spelling}");
         }
         assert_eq!(Cap::lookup("45").map(Cap::number), Ok(45));

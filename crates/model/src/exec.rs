@@ -56,7 +56,11 @@ pub fn exec_transform(input: &ExecInput) -> ExecOutcome {
         Some(group) if honours_set_ids => group,
         _ => input.egid,
     };
-    let file_caps = if input.nosuid_mount { None } else { input.file_caps };
+    let file_caps = if input.nosuid_mount {
+        None
+    } else {
+        input.file_caps
+    };
 
     let mut permitted = CapSet::EMPTY;
     let mut effective_flag = false;
@@ -158,7 +162,10 @@ mod tests {
             bounding: K.all(),
         };
         let after = runs(exec_transform(&user(caps)));
-        assert_eq!((after.permitted, after.effective, after.ambient), (raw, raw, raw));
+        assert_eq!(
+            (after.permitted, after.effective, after.ambient),
+            (raw, raw, raw)
+        );
     }
 
     #[test]
@@ -176,7 +183,10 @@ mod tests {
             effective: true,
             ..FileCaps::default()
         });
-        assert!(matches!(exec_transform(&input), ExecOutcome::Refused { .. }));
+        assert!(matches!(
+            exec_transform(&input),
+            ExecOutcome::Refused { .. }
+        ));
         input.caps.bounding = K.all();
         let after = runs(exec_transform(&input));
         assert_eq!(after.permitted, CapSet::from_caps([Cap::NET_BIND_SERVICE]));
@@ -191,7 +201,10 @@ mod tests {
         });
         input.uid = 0;
         input.euid = 0;
-        assert_eq!(runs(exec_transform(&input)).effective, CapSet::from_caps([Cap::KILL]));
+        assert_eq!(
+            runs(exec_transform(&input)).effective,
+            CapSet::from_caps([Cap::KILL])
+        );
         input.securebits = Securebits::LOCKED_DOWN;
         assert!(runs(exec_transform(&input)).permitted.is_empty());
     }

@@ -43,7 +43,11 @@ pub enum XattrError {
     #[error("capability attribute is {len} bytes, too short for a header (bytes: {})", hex(.bytes))]
     TooShort { len: usize, bytes: Vec<u8> },
     #[error("capability attribute has unknown revision 0x{revision:02x} (magic 0x{magic:08x}, bytes: {})", hex(.bytes))]
-    UnknownRevision { revision: u8, magic: u32, bytes: Vec<u8> },
+    UnknownRevision {
+        revision: u8,
+        magic: u32,
+        bytes: Vec<u8>,
+    },
     #[error("revision {revision} capability attribute must be {expected} bytes but is {len} (bytes: {})", hex(.bytes))]
     WrongSize {
         revision: u8,
@@ -127,12 +131,22 @@ impl FileCaps {
 
     /// Encodes as revision 2, or revision 3 when a rootid is set.
     pub fn to_xattr(&self) -> Vec<u8> {
-        let revision = if self.rootid.is_some() { REVISION_3 } else { REVISION_2 };
+        let revision = if self.rootid.is_some() {
+            REVISION_3
+        } else {
+            REVISION_2
+        };
         let magic = revision | if self.effective { FLAG_EFFECTIVE } else { 0 };
         let p = self.permitted.bits();
         let i = self.inheritable.bits();
         let mut out = Vec::with_capacity(SIZE_3);
-        for word in [magic, p as u32, i as u32, (p >> 32) as u32, (i >> 32) as u32] {
+        for word in [
+            magic,
+            p as u32,
+            i as u32,
+            (p >> 32) as u32,
+            (i >> 32) as u32,
+        ] {
             out.extend_from_slice(&word.to_le_bytes());
         }
         if let Some(rootid) = self.rootid {
@@ -205,16 +219,22 @@ mod tests {
     #[test]
     fn observed_bytes_decode() {
         let k = KernelCaps::LINUX_6;
-        let v2 = FileCaps::from_xattr(&unhex("0100000200200000000000000000000000000000")).expect("v2");
+        let v2 =
+            FileCaps::from_xattr(&unhex("0100000200200000000000000000000000000000")).expect("v2");
         assert_eq!(v2.to_state().to_text(k), "cap_net_raw=ep");
         assert_eq!(v2.rootid, None);
-        let v3_hex = ["01000003", "00300000", "00300000", "00000000", "00000000", "e8030000"].concat();
+        let v3_hex = [
+            "01000003", "00300000", "00300000", "00000000", "00000000", "e8030000",
+        ]
+        .concat();
         let v3 = FileCaps::from_xattr(&unhex(&v3_hex)).expect("v3");
         assert_eq!(v3.rootid, Some(1000));
         assert_eq!(v3.to_state().to_text(k), "cap_net_admin,cap_net_raw=eip");
-        let empty = FileCaps::from_xattr(&unhex("0000000200000000000000000000000000000000")).expect("empty");
+        let empty = FileCaps::from_xattr(&unhex("0000000200000000000000000000000000000000"))
+            .expect("empty");
         assert_eq!(empty.to_state().to_text(k), "=");
-        let all = FileCaps::from_xattr(&unhex("01000002ffffffff00000000ff01000000000000")).expect("all");
+        let all =
+            FileCaps::from_xattr(&unhex("01000002ffffffff00000000ff01000000000000")).expect("all");
         assert_eq!(all.to_state().to_text(k), "=ep");
     }
 
@@ -229,21 +249,38 @@ mod tests {
         };
         assert_eq!(FileCaps::from_xattr(&caps.to_xattr()), Ok(caps));
         let v1 = unhex("010000010020000000000000");
-        assert_eq!(FileCaps::from_xattr(&v1).map(|c| c.permitted.bits()), Ok(0x2000));
+        assert_eq!(
+            FileCaps::from_xattr(&v1).map(|c| c.permitted.bits()),
+            Ok(0x2000)
+        );
     }
 
     #[test]
     fn corrupt_values_are_errors() {
-        assert!(matches!(FileCaps::from_xattr(&[1, 2]), Err(XattrError::TooShort { .. })));
+        assert!(matches!(
+            FileCaps::from_xattr(&[1, 2]),
+            Err(XattrError::TooShort { .. })
+        ));
         let mut bad = FileCaps::default().to_xattr();
         bad[3] = 9;
-        assert!(matches!(FileCaps::from_xattr(&bad), Err(XattrError::UnknownRevision { revision: 9, .. })));
+        assert!(matches!(
+            FileCaps::from_xattr(&bad),
+            Err(XattrError::UnknownRevision { revision: 9, .. })
+        ));
         let short = &FileCaps::default().to_xattr()[..16];
-        assert!(matches!(FileCaps::from_xattr(short), Err(XattrError::WrongSize { expected: 20, .. })));
+        assert!(matches!(
+            FileCaps::from_xattr(short),
+            Err(XattrError::WrongSize { expected: 20, .. })
+        ));
         let mut flags = FileCaps::default().to_xattr();
         flags[1] = 1;
-        assert!(matches!(FileCaps::from_xattr(&flags), Err(XattrError::UnknownFlags { .. })));
-        let error = FileCaps::from_xattr(&[1, 2]).expect_err("short").to_string();
+        assert!(matches!(
+            FileCaps::from_xattr(&flags),
+            Err(XattrError::UnknownFlags { .. })
+        ));
+        let error = FileCaps::from_xattr(&[1, 2])
+            .expect_err("short")
+            .to_string();
         assert!(error.contains("0102"), "{error}");
     }
 

@@ -40,7 +40,12 @@ impl fmt::Display for IabError {
 impl Iab {
     /// The IAB view of a thread: `CapInh`, `CapAmb`, and the complement of `CapBnd` within
     /// the capabilities the kernel has.
-    pub fn from_sets(inheritable: CapSet, ambient: CapSet, bounding: CapSet, kernel: KernelCaps) -> Iab {
+    pub fn from_sets(
+        inheritable: CapSet,
+        ambient: CapSet,
+        bounding: CapSet,
+        kernel: KernelCaps,
+    ) -> Iab {
         Iab {
             inheritable,
             ambient,
@@ -115,7 +120,12 @@ impl Iab {
             } else {
                 Cap::from_libcap_name(word)
             }
-            .ok_or_else(|| error(pos, "a capability name or number, optionally prefixed by !, ^ or %"))?;
+            .ok_or_else(|| {
+                error(
+                    pos,
+                    "a capability name or number, optionally prefixed by !, ^ or %",
+                )
+            })?;
             if inh {
                 iab.inheritable.insert(cap);
             }
@@ -144,10 +154,13 @@ mod tests {
 
     #[test]
     fn iab_text_examples() {
-        let iab = Iab::from_text("cap_chown,^cap_net_raw,!cap_sys_admin,!%cap_kill,!^cap_setuid").expect("valid");
+        let iab = Iab::from_text("cap_chown,^cap_net_raw,!cap_sys_admin,!%cap_kill,!^cap_setuid")
+            .expect("valid");
         assert!(iab.inheritable.contains(Cap::CHOWN));
         assert!(iab.ambient.contains(Cap::NET_RAW) && iab.inheritable.contains(Cap::NET_RAW));
-        assert!(iab.not_bounding.contains(Cap::SYS_ADMIN) && !iab.inheritable.contains(Cap::SYS_ADMIN));
+        assert!(
+            iab.not_bounding.contains(Cap::SYS_ADMIN) && !iab.inheritable.contains(Cap::SYS_ADMIN)
+        );
         assert_eq!(
             iab.to_text(K),
             "cap_chown,!%cap_kill,!^cap_setuid,^cap_net_raw,!cap_sys_admin"

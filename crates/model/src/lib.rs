@@ -13,6 +13,7 @@ pub mod kb;
 mod securebits;
 mod set;
 mod state;
+mod status;
 mod text;
 mod thread;
 
@@ -23,5 +24,6 @@ pub use iab::{Iab, IabError};
 pub use securebits::{SecureBit, Securebits, SecurebitsError};
 pub use set::{CapSet, KernelCaps};
 pub use state::CapState;
+pub use status::{ProcStatus, StatusError};
 pub use text::{parse_cap_list, TextError};
 pub use thread::ThreadCaps;

@@ -104,22 +104,31 @@ impl Securebits {
     }
 
     pub fn bits(self) -> impl Iterator<Item = SecureBit> {
-        SecureBit::ALL.into_iter().filter(move |bit| self.contains(*bit))
+        SecureBit::ALL
+            .into_iter()
+            .filter(move |bit| self.contains(*bit))
     }
 
     /// Parses `noroot,keep_caps_locked`, a number (`0x2f`, `47`), or an empty string.
     pub fn from_text(text: &str) -> Result<Securebits, SecurebitsError> {
         let trimmed = text.trim();
-        if let Some(hex) = trimmed.strip_prefix("0x").or_else(|| trimmed.strip_prefix("0X")) {
+        if let Some(hex) = trimmed
+            .strip_prefix("0x")
+            .or_else(|| trimmed.strip_prefix("0X"))
+        {
             return u32::from_str_radix(hex, 16)
                 .map(Securebits)
-                .map_err(|_| SecurebitsError { name: text.to_string() });
+                .map_err(|_| SecurebitsError {
+                    name: text.to_string(),
+                });
         }
         if !trimmed.is_empty() && trimmed.bytes().all(|b| b.is_ascii_digit()) {
             return trimmed
                 .parse()
                 .map(Securebits)
-                .map_err(|_| SecurebitsError { name: text.to_string() });
+                .map_err(|_| SecurebitsError {
+                    name: text.to_string(),
+                });
         }
         let mut bits = Securebits::default();
         for item in trimmed.split(',').map(str::trim).filter(|s| !s.is_empty()) {
@@ -128,7 +137,9 @@ impl Securebits {
             let bit = SecureBit::ALL
                 .into_iter()
                 .find(|bit| bit.name() == normal)
-                .ok_or_else(|| SecurebitsError { name: item.to_string() })?;
+                .ok_or_else(|| SecurebitsError {
+                    name: item.to_string(),
+                })?;
             bits.set(bit, true);
         }
         Ok(bits)

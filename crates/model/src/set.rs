@@ -21,7 +21,8 @@ impl CapSet {
     }
 
     pub fn from_caps(caps: impl IntoIterator<Item = Cap>) -> CapSet {
-        caps.into_iter().fold(CapSet::EMPTY, |set, cap| set.with(cap))
+        caps.into_iter()
+            .fold(CapSet::EMPTY, |set, cap| set.with(cap))
     }
 
     pub const fn contains(self, cap: Cap) -> bool {
@@ -67,6 +68,34 @@ impl CapSet {
     pub fn to_name_list(self) -> String {
         let names: Vec<String> = self.iter().map(|cap| cap.to_string()).collect();
         names.join(",")
+    }
+
+    /// Compact form for people: `full`, `none`, `all − {cap_sys_resource}` or the list.
+    ///
+    /// "full" means every capability the kernel has; bits beyond the kernel are always listed.
+    pub fn compact(self, kernel: KernelCaps) -> String {
+        let beyond = self - kernel.all();
+        let within = self & kernel.all();
+        let mut text = if within == kernel.all() {
+            "full".to_string()
+        } else if within.is_empty() {
+            "none".to_string()
+        } else if within.len() * 2 > u32::from(kernel.count()) {
+            format!(
+                "all − {{{}}}",
+                (kernel.all() - within).to_name_list().replace(',', ", ")
+            )
+        } else {
+            within.to_name_list().replace(',', ", ")
+        };
+        if !beyond.is_empty() {
+            text = if within.is_empty() {
+                beyond.to_name_list().replace(',', ", ")
+            } else {
+                format!("{text} + {{{}}}", beyond.to_name_list().replace(',', ", "))
+            };
+        }
+        text
     }
 
     /// The mask as the kernel prints it in /proc/PID/status: 16 hex digits.
@@ -181,7 +210,9 @@ impl KernelCaps {
 
     /// Capabilities the kernel has that this build cannot name.
     pub fn unnamed(self) -> CapSet {
-        CapSet::from_caps(Cap::all().filter(|cap| self.supports(*cap) && cap.number() >= KNOWN_CAPS))
+        CapSet::from_caps(
+            Cap::all().filter(|cap| self.supports(*cap) && cap.number() >= KNOWN_CAPS),
+        )
     }
 }
 
@@ -196,6 +227,26 @@ mod tests {
         let k63 = KernelCaps::new(Cap::new(63).expect("63 fits"));
         assert_eq!(k63.all().bits(), u64::MAX);
         assert_eq!(k63.unnamed().len(), 23);
+    }
+
+    #[test]
+    fn compact_forms() {
+        let k = KernelCaps::LINUX_6;
+        assert_eq!(k.all().compact(k), "full");
+        assert_eq!(CapSet::EMPTY.compact(k), "none");
+        assert_eq!(
+            (k.all().without(Cap::SYS_ADMIN)).compact(k),
+            "all − {cap_sys_admin}"
+        );
+        assert_eq!(
+            CapSet::from_caps([Cap::NET_RAW, Cap::KILL]).compact(k),
+            "cap_kill, cap_net_raw"
+        );
+        assert_eq!(CapSet::from_bits(1 << 45).compact(k), "45");
+        assert_eq!(
+            (k.all() | CapSet::from_bits(1 << 45)).compact(k),
+            "full + {45}"
+        );
     }
 
     #[test]

@@ -131,7 +131,9 @@ impl<'a> Cursor<'a> {
         let mut value: u128 = 0;
         for byte in &self.bytes[digits_start..digits_start + count] {
             let digit = u128::from((*byte as char).to_digit(radix).unwrap_or(0));
-            value = value.saturating_mul(u128::from(radix)).saturating_add(digit);
+            value = value
+                .saturating_mul(u128::from(radix))
+                .saturating_add(digit);
         }
         self.pos = digits_start + count;
         value
@@ -158,13 +160,31 @@ impl CapState {
         }
     }
 
+    /// Like [`CapState::from_text`], but empty or whitespace-only text is an error, as libcap
+    /// 2.70's setcap has it: a request for "no capabilities" must be explicit (`=`).
+    pub fn from_request_text(text: &str, kernel: KernelCaps) -> Result<CapState, TextError> {
+        if text.trim().is_empty() {
+            return Err(TextError {
+                input: text.to_string(),
+                position: text.len(),
+                expected: "a capability clause such as cap_net_raw=ep ('=' for the empty set)"
+                    .to_string(),
+            });
+        }
+        CapState::from_text(text, kernel)
+    }
+
     /// The canonical text libcap's `cap_to_text()` prints for this state on `kernel`.
     pub fn to_text(&self, kernel: KernelCaps) -> String {
         canonical_text(self, kernel)
     }
 }
 
-fn parse_clause(cursor: &mut Cursor<'_>, state: &mut CapState, kernel: KernelCaps) -> Result<(), TextError> {
+fn parse_clause(
+    cursor: &mut Cursor<'_>,
+    state: &mut CapState,
+    kernel: KernelCaps,
+) -> Result<(), TextError> {
     let mut listed = false;
     let mut caps = CapSet::EMPTY;
     if Cursor::starts_word(cursor.peek()) {
@@ -199,7 +219,9 @@ fn parse_clause(cursor: &mut Cursor<'_>, state: &mut CapState, kernel: KernelCap
             cursor.pos += 1;
             match cursor.peek() {
                 Some(b'+' | b'-') if !listed => {
-                    return Err(cursor.error("a flag (e, i or p): '=+' and '=-' need a capability list"))
+                    return Err(
+                        cursor.error("a flag (e, i or p): '=+' and '=-' need a capability list")
+                    )
                 }
                 Some(b'+') => {
                     cursor.pos += 1;
@@ -351,7 +373,8 @@ pub fn parse_cap_list(text: &str) -> Result<CapSet, TextError> {
                 return Err(TextError {
                     input: text.to_string(),
                     position: offset + lead,
-                    expected: "a capability name (net_raw, cap_net_raw) or number 0..63".to_string(),
+                    expected: "a capability name (net_raw, cap_net_raw) or number 0..63"
+                        .to_string(),
                 });
             }
         }

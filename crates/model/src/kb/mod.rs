@@ -1,7 +1,7 @@
 //! The knowledge base: what each capability gives away, and where the kernel accepts a
 //! broader capability in place of a narrow one.
 //!
-//! It is data, versioned with the code ([`data`]): adding a capability or a fallback site is
+//! It is data, versioned with the code (`kb/data.rs`): adding a capability or a fallback site is
 //! a data change with a test, not a code hunt. Sources are cited per entry.
 
 mod data;
@@ -85,7 +85,9 @@ pub fn info(cap: Cap) -> Option<&'static CapInfo> {
 
 /// The OR-chains a capability takes part in, as the narrow one or as a substitute.
 pub fn chains_involving(cap: Cap) -> impl Iterator<Item = &'static OrChain> {
-    OR_CHAINS.iter().filter(move |chain| chain.check_order.contains(&cap))
+    OR_CHAINS
+        .iter()
+        .filter(move |chain| chain.check_order.contains(&cap))
 }
 
 /// Case-insensitive search over names, summaries and descriptions, like `capsh --suggest`:

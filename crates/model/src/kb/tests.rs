@@ -7,7 +7,11 @@ fn every_named_capability_has_exactly_one_entry_in_order() {
     for (index, entry) in CAPABILITIES.iter().enumerate() {
         assert_eq!(usize::from(entry.cap.number()), index);
         assert_eq!(entry.cap.name(), Some(CAP_NAMES[index]));
-        assert!(!entry.summary.is_empty() && !entry.gates.is_empty(), "{}", entry.cap);
+        assert!(
+            !entry.summary.is_empty() && !entry.gates.is_empty(),
+            "{}",
+            entry.cap
+        );
         assert!(!entry.escalation.is_empty(), "{}", entry.cap);
         assert!(!entry.sources.is_empty(), "{} cites no source", entry.cap);
         assert!(!entry.since.is_empty(), "{}", entry.cap);

@@ -30,13 +30,19 @@ fn worked_examples_from_libcap_are_canonical() {
 #[test]
 fn non_canonical_input_is_normalised() {
     assert_eq!(round("cap_net_raw+ep"), "cap_net_raw=ep");
-    assert_eq!(round("all=ep cap_sys_resource-ep"), "=ep cap_sys_resource-ep");
+    assert_eq!(
+        round("all=ep cap_sys_resource-ep"),
+        "=ep cap_sys_resource-ep"
+    );
     assert_eq!(round("CAP_NET_RAW=pe"), "cap_net_raw=ep");
     assert_eq!(round("13=p"), "cap_net_raw=p");
     assert_eq!(round("0x10=ep"), "cap_sys_module=ep");
     assert_eq!(round("010=p"), "cap_setpcap=p");
     assert_eq!(round("cap_kill=p cap_kill=-p"), "=");
-    assert_eq!(round("cap_kill,cap_chown=ep cap_chown-e"), "cap_kill=ep cap_chown+p");
+    assert_eq!(
+        round("cap_kill,cap_chown=ep cap_chown-e"),
+        "cap_kill=ep cap_chown+p"
+    );
     assert_eq!(round("cap_kill=p+e-p"), "cap_kill=e");
     assert_eq!(round("  cap_kill=p\t\n"), "cap_kill=p");
     assert_eq!(round(""), "=");
@@ -64,7 +70,9 @@ fn bad_input_names_its_position() {
     for (text, position) in cases {
         let error = CapState::from_text(text, K).expect_err(text);
         assert_eq!(error.position, position, "{text}: {error}");
-        assert!(error.to_string().contains(&format!("column {}", position + 1)));
+        assert!(error
+            .to_string()
+            .contains(&format!("column {}", position + 1)));
     }
 }
 
@@ -78,7 +86,19 @@ fn unknown_kernel_width_changes_all() {
 #[test]
 fn cap_list_accepts_short_names() {
     let set = parse_cap_list("net_raw, cap_net_bind_service,38").expect("valid");
-    assert_eq!(set.to_name_list(), "cap_net_bind_service,cap_net_raw,cap_perfmon");
+    assert_eq!(
+        set.to_name_list(),
+        "cap_net_bind_service,cap_net_raw,cap_perfmon"
+    );
     let error = parse_cap_list("net_raw,bogus").expect_err("bogus");
     assert_eq!(error.position, 8);
+}
+
+#[test]
+fn requests_must_not_be_empty() {
+    for text in ["", " ", "\t\n"] {
+        let error = CapState::from_request_text(text, K).expect_err("empty request");
+        assert_eq!(error.position, text.len());
+    }
+    assert_eq!(CapState::from_request_text("=", K), Ok(CapState::EMPTY));
 }

@@ -1,0 +1,51 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_leastcap_global_optspecs
+    string join \n json color= h/help V/version
+end
+
+function __fish_leastcap_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_leastcap_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_leastcap_using_subcommand
+    set -l cmd (__fish_leastcap_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c leastcap -n "__fish_leastcap_needs_command" -l color -d 'When to colour text output (NO_COLOR in the environment always disables colour)' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
+always\t'Colour even into a pipe (still never when NO_COLOR is set)'
+never\t''"
+complete -c leastcap -n "__fish_leastcap_needs_command" -l json -d 'Print machine-readable JSON instead of text'
+complete -c leastcap -n "__fish_leastcap_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c leastcap -n "__fish_leastcap_needs_command" -s V -l version -d 'Print version'
+complete -c leastcap -n "__fish_leastcap_needs_command" -f -a "explain" -d 'Explain capabilities: what each one allows, whether it amounts to root, and what narrower capability to grant instead'
+complete -c leastcap -n "__fish_leastcap_needs_command" -f -a "decode" -d 'Decode hexadecimal capability masks, such as the CapEff: line of /proc/PID/status'
+complete -c leastcap -n "__fish_leastcap_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c leastcap -n "__fish_leastcap_using_subcommand explain" -s s -l search -d 'List every capability whose description contains all of these words (like capsh --suggest)' -r
+complete -c leastcap -n "__fish_leastcap_using_subcommand explain" -l color -d 'When to colour text output (NO_COLOR in the environment always disables colour)' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
+always\t'Colour even into a pipe (still never when NO_COLOR is set)'
+never\t''"
+complete -c leastcap -n "__fish_leastcap_using_subcommand explain" -l json -d 'Print machine-readable JSON instead of text'
+complete -c leastcap -n "__fish_leastcap_using_subcommand explain" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c leastcap -n "__fish_leastcap_using_subcommand explain" -s V -l version -d 'Print version'
+complete -c leastcap -n "__fish_leastcap_using_subcommand decode" -l color -d 'When to colour text output (NO_COLOR in the environment always disables colour)' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
+always\t'Colour even into a pipe (still never when NO_COLOR is set)'
+never\t''"
+complete -c leastcap -n "__fish_leastcap_using_subcommand decode" -l json -d 'Print machine-readable JSON instead of text'
+complete -c leastcap -n "__fish_leastcap_using_subcommand decode" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c leastcap -n "__fish_leastcap_using_subcommand decode" -s V -l version -d 'Print version'
+complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode help" -f -a "explain" -d 'Explain capabilities: what each one allows, whether it amounts to root, and what narrower capability to grant instead'
+complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode help" -f -a "decode" -d 'Decode hexadecimal capability masks, such as the CapEff: line of /proc/PID/status'
+complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

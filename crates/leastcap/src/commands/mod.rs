@@ -1,0 +1,20 @@
+//! One module per subcommand.
+
+pub mod decode;
+pub mod explain;
+
+use crate::cli::Command;
+use crate::exit::Outcome;
+use crate::printer::Printer;
+
+pub fn dispatch(command: Command, printer: &Printer) -> anyhow::Result<Outcome> {
+    match command {
+        Command::Explain(args) => explain::run(args, printer),
+        Command::Decode(args) => decode::run(args, printer),
+    }
+}
+
+/// The running kernel's capability range, with the error mapped for the user.
+pub fn kernel_caps() -> anyhow::Result<leastcap_model::KernelCaps> {
+    Ok(leastcap_sys::kernel_caps()?)
+}
