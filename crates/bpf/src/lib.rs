@@ -242,13 +242,18 @@ impl Tracer {
             .load(BPF_OBJECT)
             .map_err(|e| TraceError::Load(error_chain(&e)))?;
 
-        let ring = RingBuf::try_from(take_map(&mut ebpf, "lc_events")?).map_err(map_err("lc_events"))?;
+        let ring =
+            RingBuf::try_from(take_map(&mut ebpf, "lc_events")?).map_err(map_err("lc_events"))?;
         let mut targets = BpfHashMap::<_, u32, u8>::try_from(take_map(&mut ebpf, "lc_targets")?)
             .map_err(map_err("lc_targets"))?;
-        let agg = BpfHashMap::try_from(take_map(&mut ebpf, "lc_agg")?).map_err(map_err("lc_agg"))?;
-        let comms = BpfHashMap::try_from(take_map(&mut ebpf, "lc_comms")?).map_err(map_err("lc_comms"))?;
-        let stacks = StackTraceMap::try_from(take_map(&mut ebpf, "lc_stacks")?).map_err(map_err("lc_stacks"))?;
-        let counters = PerCpuArray::try_from(take_map(&mut ebpf, "lc_counters")?).map_err(map_err("lc_counters"))?;
+        let agg =
+            BpfHashMap::try_from(take_map(&mut ebpf, "lc_agg")?).map_err(map_err("lc_agg"))?;
+        let comms =
+            BpfHashMap::try_from(take_map(&mut ebpf, "lc_comms")?).map_err(map_err("lc_comms"))?;
+        let stacks = StackTraceMap::try_from(take_map(&mut ebpf, "lc_stacks")?)
+            .map_err(map_err("lc_stacks"))?;
+        let counters = PerCpuArray::try_from(take_map(&mut ebpf, "lc_counters")?)
+            .map_err(map_err("lc_counters"))?;
 
         // Follow the tree first, then seed it, then scan for children forked meanwhile:
         // no fork can slip between the three steps.
@@ -259,10 +264,12 @@ impl Tracer {
                     StartAt::Now => raw::TARGET_ACTIVE,
                     StartAt::NextExec => raw::TARGET_ARMED,
                 };
-                targets.insert(root, state, 0).map_err(|e| TraceError::AddPid {
-                    pid: root,
-                    reason: e.to_string(),
-                })?;
+                targets
+                    .insert(root, state, 0)
+                    .map_err(|e| TraceError::AddPid {
+                        pid: root,
+                        reason: e.to_string(),
+                    })?;
                 if options.include_existing_descendants {
                     for pid in target::descendants(root) {
                         // A descendant that exits meanwhile is simply not found.
@@ -315,10 +322,12 @@ impl Tracer {
             pid,
             reason: "this trace follows a cgroup, not processes".into(),
         })?;
-        targets.insert(tgid, state, 0).map_err(|e| TraceError::AddPid {
-            pid,
-            reason: e.to_string(),
-        })
+        targets
+            .insert(tgid, state, 0)
+            .map_err(|e| TraceError::AddPid {
+                pid,
+                reason: e.to_string(),
+            })
     }
 
     /// Processes of a [`Target::Pid`] trace still alive (0 once the whole tree has exited;
@@ -363,7 +372,10 @@ impl Tracer {
                 tv_sec: i64::try_from(wait.as_secs()).unwrap_or(i64::MAX),
                 tv_nsec: i64::from(wait.subsec_nanos()),
             };
-            let mut fds = [rustix::event::PollFd::new(ring, rustix::event::PollFlags::IN)];
+            let mut fds = [rustix::event::PollFd::new(
+                ring,
+                rustix::event::PollFlags::IN,
+            )];
             match rustix::event::poll(&mut fds, Some(&spec)) {
                 Ok(_) | Err(rustix::io::Errno::INTR) => {}
                 Err(e) => return Err(TraceError::Poll(e.into())),
@@ -407,7 +419,10 @@ impl Tracer {
     /// Kernel-side counters: checks matched, events lost, …
     pub fn stats(&self) -> Result<TraceStats, TraceError> {
         let sum = |index: u32| -> Result<u64, TraceError> {
-            let values = self.counters.get(&index, 0).map_err(map_err("lc_counters"))?;
+            let values = self
+                .counters
+                .get(&index, 0)
+                .map_err(map_err("lc_counters"))?;
             Ok(values.iter().copied().fold(0u64, u64::wrapping_add))
         };
         Ok(TraceStats {
@@ -452,6 +467,18 @@ impl Tracer {
             .map(|(name, _)| name.chars().take(15).collect())
             .collect()
     }
+}
+
+/// BPF programs loaded in the kernel whose names start with [`NAME_PREFIX`], as `(id, name)`:
+/// leastcap's own, from any process (a check that nothing was left behind).
+pub fn loaded_leastcap_programs() -> Vec<(u32, String)> {
+    aya::programs::loaded_programs()
+        .filter_map(Result::ok)
+        .filter_map(|info| {
+            let name = info.name_as_str()?.to_owned();
+            name.starts_with(NAME_PREFIX).then(|| (info.id(), name))
+        })
+        .collect()
 }
 
 /// Errors from the library as one line: the error and its sources.

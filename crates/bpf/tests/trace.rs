@@ -34,7 +34,10 @@ fn raw_socket_shows_net_raw_granted_on_socket() {
     assert_eq!(raw.tid, pid);
     assert_eq!(raw.comm, "capprog");
     assert!(raw.userns.initial, "{text}");
-    assert!(events.iter().all(|e| e.pid == pid), "only the target:\n{text}");
+    assert!(
+        events.iter().all(|e| e.pid == pid),
+        "only the target:\n{text}"
+    );
     let stats = tracer.stats().expect("stats");
     assert_eq!(stats.lost, 0);
     assert_eq!(stats.matched, events.len() as u64, "{text}");
@@ -60,7 +63,11 @@ fn forked_child_and_second_thread_are_captured() {
         raw.iter().any(|e| e.pid == pid && e.tid != pid),
         "the second thread's check is missing:\n{text}"
     );
-    assert_eq!(tracer.tracked_processes(), Some(0), "exited processes are forgotten");
+    assert_eq!(
+        tracer.tracked_processes(),
+        Some(0),
+        "exited processes are forgotten"
+    );
 }
 
 #[test]
@@ -79,7 +86,10 @@ fn concurrent_unrelated_process_is_not_captured() {
     let events = child.run_traced(&mut tracer);
     let text = describe(&events);
     assert!(bystander.child.wait().expect("wait").success());
-    assert!(events.iter().all(|e| e.pid == pid), "only the target:\n{text}");
+    assert!(
+        events.iter().all(|e| e.pid == pid),
+        "only the target:\n{text}"
+    );
     assert!(!events.iter().any(|e| e.pid == bystander_pid));
     let ioprio = events
         .iter()
@@ -104,7 +114,9 @@ fn next_exec_skips_what_happens_before_exec() {
     let events = child.run_traced(&mut tracer);
     let text = describe(&events);
     assert!(
-        !events.iter().any(|e| e.syscall_name() == Some("ioprio_set")),
+        !events
+            .iter()
+            .any(|e| e.syscall_name() == Some("ioprio_set")),
         "checks before exec were recorded:\n{text}"
     );
     let bind = events
@@ -202,4 +214,62 @@ fn backend_report_explains_rejected_backends() {
     let tracer = start(std::process::id(), forced);
     assert_eq!(tracer.backend().backend, report.backend);
     assert!(tracer.backend().rejected.is_empty());
+}
+
+#[test]
+fn cgroup_target_sees_only_tasks_in_the_cgroup() {
+    if !privileged("cgroup_target_sees_only_tasks_in_the_cgroup") {
+        return;
+    }
+    let Some(root) = common::cgroup2_root() else {
+        let _ = leastcap_testkit::skip_or_fail(
+            "cgroup_target_sees_only_tasks_in_the_cgroup",
+            "no cgroup v2 hierarchy is mounted",
+        );
+        return;
+    };
+    let _guard = serial();
+    let cgroup = common::TempCgroup::new(&root);
+    let inside = Gated::spawn(&["rawsock"]);
+    let mut outside = Gated::spawn(&["rawsock"]);
+    cgroup.add(inside.pid());
+    let mut tracer = Tracer::start(Target::Cgroup(cgroup.path.clone()), TraceOptions::default())
+        .expect("tracer starts");
+    assert!(tracer.tracked_processes().is_none());
+    outside.release();
+    let inside_pid = inside.pid();
+    let events = inside.run_traced(&mut tracer);
+    assert!(outside.child.wait().expect("wait").success());
+    let text = describe(&events);
+    assert!(
+        events
+            .iter()
+            .any(|e| e.cap == Cap::NET_RAW && e.pid == inside_pid),
+        "{text}"
+    );
+    assert!(events.iter().all(|e| e.pid == inside_pid), "{text}");
+}
+
+#[test]
+fn raw_tracepoint_backend_sees_the_same_checks() {
+    if !privileged("raw_tracepoint_backend_sees_the_same_checks") {
+        return;
+    }
+    let _guard = serial();
+    let child = Gated::spawn(&["rawsock"]);
+    let options = TraceOptions {
+        backend: Some(Backend::RawTp),
+        ..TraceOptions::default()
+    };
+    let mut tracer = start(child.pid(), options);
+    assert_eq!(tracer.backend().backend, Backend::RawTp);
+    let events = child.run_traced(&mut tracer);
+    let text = describe(&events);
+    let raw = events
+        .iter()
+        .find(|e| e.cap == Cap::NET_RAW)
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(raw.backend, Some(Backend::RawTp));
+    assert_eq!(raw.syscall_name(), Some("socket"));
+    assert!(raw.verdict.is_granted());
 }

@@ -68,7 +68,9 @@ impl Backend {
 
     /// Parses [`Backend::name`].
     pub fn from_name(name: &str) -> Option<Backend> {
-        Backend::ALL.into_iter().find(|backend| backend.name() == name)
+        Backend::ALL
+            .into_iter()
+            .find(|backend| backend.name() == name)
     }
 
     /// Whether events carry the kernel's `CAP_OPT_NOAUDIT` / `CAP_OPT_INSETID` flags.
@@ -115,7 +117,9 @@ impl std::fmt::Display for Backend {
 pub enum CheckVerdict {
     Granted,
     /// `errno` is positive (`1` = EPERM).
-    Denied { errno: i32 },
+    Denied {
+        errno: i32,
+    },
 }
 
 impl CheckVerdict {
@@ -151,7 +155,7 @@ pub struct UserNs {
 pub struct CapOpts {
     /// `CAP_OPT_NOAUDIT`: the kernel does not audit a denial (often an advisory probe).
     pub noaudit: bool,
-    /// `CAP_OPT_INSETID`: made while the kernel is computing set[ug]id credentials.
+    /// `CAP_OPT_INSETID`: made while the kernel is computing setuid/setgid credentials.
     pub insetid: bool,
 }
 

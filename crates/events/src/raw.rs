@@ -136,12 +136,21 @@ impl RawEvent {
         put(offset_of!(RawEvent, tid), &self.tid.to_ne_bytes());
         put(offset_of!(RawEvent, cap), &self.cap.to_ne_bytes());
         put(offset_of!(RawEvent, ret), &self.ret.to_ne_bytes());
-        put(offset_of!(RawEvent, syscall_nr), &self.syscall_nr.to_ne_bytes());
+        put(
+            offset_of!(RawEvent, syscall_nr),
+            &self.syscall_nr.to_ne_bytes(),
+        );
         put(offset_of!(RawEvent, stack_id), &self.stack_id.to_ne_bytes());
         put(offset_of!(RawEvent, opts), &self.opts.to_ne_bytes());
         put(offset_of!(RawEvent, flags), &self.flags.to_ne_bytes());
-        put(offset_of!(RawEvent, userns_inum), &self.userns_inum.to_ne_bytes());
-        put(offset_of!(RawEvent, userns_level), &self.userns_level.to_ne_bytes());
+        put(
+            offset_of!(RawEvent, userns_inum),
+            &self.userns_inum.to_ne_bytes(),
+        );
+        put(
+            offset_of!(RawEvent, userns_level),
+            &self.userns_level.to_ne_bytes(),
+        );
         put(offset_of!(RawEvent, backend), &[self.backend]);
         put(offset_of!(RawEvent, pad), &[self.pad]);
         put(offset_of!(RawEvent, comm), &self.comm);
@@ -173,10 +182,19 @@ impl RawAggKey {
         put(offset_of!(RawAggKey, pid), &self.pid.to_ne_bytes());
         put(offset_of!(RawAggKey, cap), &self.cap.to_ne_bytes());
         put(offset_of!(RawAggKey, ret), &self.ret.to_ne_bytes());
-        put(offset_of!(RawAggKey, syscall_nr), &self.syscall_nr.to_ne_bytes());
-        put(offset_of!(RawAggKey, stack_id), &self.stack_id.to_ne_bytes());
+        put(
+            offset_of!(RawAggKey, syscall_nr),
+            &self.syscall_nr.to_ne_bytes(),
+        );
+        put(
+            offset_of!(RawAggKey, stack_id),
+            &self.stack_id.to_ne_bytes(),
+        );
         put(offset_of!(RawAggKey, flags), &self.flags.to_ne_bytes());
-        put(offset_of!(RawAggKey, userns_level), &self.userns_level.to_ne_bytes());
+        put(
+            offset_of!(RawAggKey, userns_level),
+            &self.userns_level.to_ne_bytes(),
+        );
         out
     }
 }

@@ -59,7 +59,11 @@ int main(void) {{
             format!(
                 "{}.{} {} {}",
                 $cname,
-                if stringify!($f) == "pad" { "_pad" } else { stringify!($f) },
+                if stringify!($f) == "pad" {
+                    "_pad"
+                } else {
+                    stringify!($f)
+                },
                 offset_of!($s, $f),
                 std::mem::size_of_val(&probe.$f)
             )

@@ -12,17 +12,15 @@ use leastcap_bpf::{CapEvent, Tracer};
 
 /// True when the test may use BPF. Without privileges it prints why the test is skipped, or
 /// fails when `LEASTCAP_REQUIRE_PRIVILEGED=1` (CI).
+#[must_use]
 pub fn privileged(test: &str) -> bool {
     if leastcap_bpf::have_privileges() {
         return true;
     }
-    let required = std::env::var("LEASTCAP_REQUIRE_PRIVILEGED").is_ok_and(|v| v == "1");
-    assert!(
-        !required,
-        "{test}: needs root or CAP_BPF + CAP_PERFMON, and LEASTCAP_REQUIRE_PRIVILEGED=1"
-    );
-    eprintln!("SKIPPED {test}: needs root or CAP_BPF + CAP_PERFMON (privileged BPF test)");
-    false
+    leastcap_testkit::skip_or_fail(
+        test,
+        "needs root or CAP_BPF + CAP_PERFMON (loads BPF programs)",
+    )
 }
 
 /// Privileged tests run one at a time (the leftover-program test counts programs).
@@ -114,9 +112,56 @@ pub fn describe(events: &[CapEvent]) -> String {
                 e.syscall_name().unwrap_or("-"),
                 e.userns.initial,
                 e.count,
-                e.stack.iter().take(8).cloned().collect::<Vec<_>>().join(" < ")
+                e.stack
+                    .iter()
+                    .take(8)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" < ")
             )
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The mount point of the cgroup v2 hierarchy, if one is mounted.
+pub fn cgroup2_root() -> Option<PathBuf> {
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    mountinfo.lines().find_map(|line| {
+        let (left, right) = line.split_once(" - ")?;
+        let mount_point = left.split_whitespace().nth(4)?;
+        (right.split_whitespace().next()? == "cgroup2").then(|| PathBuf::from(mount_point))
+    })
+}
+
+/// A cgroup made for one test, removed (after its tasks exit) when dropped.
+#[derive(Debug)]
+pub struct TempCgroup {
+    pub path: PathBuf,
+}
+
+impl TempCgroup {
+    pub fn new(root: &Path) -> TempCgroup {
+        let path = root.join(format!("leastcap-test-{}", std::process::id()));
+        std::fs::create_dir(&path).expect("create a test cgroup");
+        TempCgroup { path }
+    }
+
+    pub fn add(&self, pid: u32) {
+        std::fs::write(self.path.join("cgroup.procs"), pid.to_string())
+            .expect("move a process into the test cgroup");
+    }
+}
+
+impl Drop for TempCgroup {
+    fn drop(&mut self) {
+        // rmdir fails while a task (even a zombie being reaped) remains: retry briefly.
+        for _ in 0..100 {
+            if std::fs::remove_dir(&self.path).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        eprintln!("warning: could not remove {}", self.path.display());
+    }
 }
