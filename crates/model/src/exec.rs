@@ -86,6 +86,10 @@ pub fn exec_transform(input: &ExecInput) -> ExecOutcome {
         }
     }
 
+    // Linux 6.16+ ("exec: Correct the permission check for unsafe exec") treats an exec as
+    // set-id when the effective ids change; older kernels compared the new euid with the old
+    // *real* uid. The two agree whenever uid == euid before exec, which is what the launcher
+    // sets up. A setgid group already among the supplementary groups is not modelled.
     let is_setid = euid != input.euid || egid != input.egid;
     let gained = !permitted.is_subset(old.permitted);
     let mut euid = euid;
