@@ -8,10 +8,14 @@
  *   ioprio N           N x ioprio_set(IOPRIO_CLASS_RT): one check each (SYS_ADMIN, then SYS_NICE)
  *   mmap               map and touch 64 MiB of private writable memory (overcommit heuristic)
  *   bind80             bind a TCP socket to 127.0.0.1:80                 -> CAP_NET_BIND_SERVICE
+ *   chown PATH         chown PATH to uid/gid 65534                       -> CAP_CHOWN
+ *   perf-cpu           perf_event_open of a CPU-wide software event on CPU 0 -> CAP_PERFMON
+ *                      (when kernel.perf_event_paranoid > 0)
  *   exec PROG ARGS...  execv the rest of the command line
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <linux/perf_event.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -83,6 +87,20 @@ int main(int argc, char **argv)
 			int r = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
 			printf("bind80 %d\n", r);
 			close(fd);
+		} else if (strcmp(a, "chown") == 0 && i + 1 < argc) {
+			int r = chown(argv[++i], 65534, 65534);
+			printf("chown %d\n", r);
+		} else if (strcmp(a, "perf-cpu") == 0) {
+			struct perf_event_attr attr;
+			memset(&attr, 0, sizeof(attr));
+			attr.size = sizeof(attr);
+			attr.type = PERF_TYPE_SOFTWARE;
+			attr.config = PERF_COUNT_SW_CPU_CLOCK;
+			attr.disabled = 1;
+			long fd = syscall(SYS_perf_event_open, &attr, -1 /* any task */, 0 /* cpu 0 */, -1, 0);
+			printf("perf-cpu %ld\n", fd >= 0 ? 0L : -1L);
+			if (fd >= 0)
+				close((int)fd);
 		} else if (strcmp(a, "exec") == 0 && i + 1 < argc) {
 			execv(argv[i + 1], &argv[i + 1]);
 			return 3;

@@ -1,7 +1,7 @@
 //! Classifying traced capability checks and summarising them.
 //!
 //! The kernel's capability checks are the ground truth of what a program asks for, but not
-//! of what it needs. [`Classifier`] sorts every [`CapEvent`] into a [`Class`] with a reason,
+//! of what it needs. [`Classifier`] sorts every [`CapEvent`](leastcap_events::CapEvent) into a [`Class`] with a reason,
 //! using the knowledge base ([`leastcap_model::kb`]):
 //!
 //! * [`Class::Advisory`]: the kernel asks but works without it (a kernel call site listed in
