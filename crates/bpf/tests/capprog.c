@@ -5,7 +5,8 @@
  *   rawsock            socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)       -> CAP_NET_RAW
  *   fork-rawsock       a forked child does rawsock
  *   thread-rawsock     a second thread does rawsock
- *   ioprio N           N x ioprio_set(IOPRIO_CLASS_RT): one check each (SYS_ADMIN, then SYS_NICE)
+ *   ioprio N           N x ioprio_set(IOPRIO_CLASS_RT): one check each (SYS_ADMIN, then SYS_NICE);
+ *                      prints "ioprio N NANOSECONDS" for the loop
  *   mmap               map and touch 64 MiB of private writable memory (overcommit heuristic)
  *   bind80             bind a TCP socket to 127.0.0.1:80                 -> CAP_NET_BIND_SERVICE
  *   chown PATH         chown PATH to uid/gid 65534                       -> CAP_CHOWN
@@ -25,6 +26,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static void rawsock(void)
@@ -70,9 +72,14 @@ int main(int argc, char **argv)
 			pthread_join(t, NULL);
 		} else if (strcmp(a, "ioprio") == 0 && i + 1 < argc) {
 			long n = atol(argv[++i]);
+			struct timespec t0, t1;
+			clock_gettime(CLOCK_MONOTONIC, &t0);
 			for (long k = 0; k < n; k++)
 				syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0,
 					(1 << 13) | 0 /* IOPRIO_CLASS_RT, level 0 */);
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			printf("ioprio %ld %lld\n", n,
+			       (long long)(t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec));
 		} else if (strcmp(a, "mmap") == 0) {
 			size_t len = 64 << 20;
 			char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
