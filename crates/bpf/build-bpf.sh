@@ -7,17 +7,19 @@
 #   crates/bpf/build-bpf.sh --check   fail if the committed object differs from a rebuild
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-src="$here/bpf/capable.bpf.c"
 obj="$here/bpf/capable.bpf.o"
 CLANG=${CLANG:-clang}
 STRIP=${LLVM_STRIP:-llvm-strip}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
+# Relative paths from the crate directory only, so no absolute path enters the object.
+cd "$here"
 "$CLANG" -target bpf -O2 -g -Wall -Werror \
-	-fdebug-prefix-map="$here"=leastcap-bpf \
+	-fdebug-compilation-dir=. \
+	-fdebug-prefix-map="$here"=. \
 	-fno-ident \
-	-I "$here/bpf" -I "$here/../events/c" \
-	-c "$src" -o "$out"
+	-I bpf -I ../events/c \
+	-c bpf/capable.bpf.c -o "$out"
 "$STRIP" -g "$out"
 if [ "${1:-}" = "--check" ]; then
 	if ! cmp -s "$out" "$obj"; then
