@@ -32,6 +32,7 @@ complete -c leastcap -n "__fish_leastcap_needs_command" -s h -l help -d 'Print h
 complete -c leastcap -n "__fish_leastcap_needs_command" -s V -l version -d 'Print version'
 complete -c leastcap -n "__fish_leastcap_needs_command" -f -a "explain" -d 'Explain capabilities: what each one allows, whether it amounts to root, and what narrower capability to grant instead'
 complete -c leastcap -n "__fish_leastcap_needs_command" -f -a "decode" -d 'Decode hexadecimal capability masks, such as the CapEff: line of /proc/PID/status'
+complete -c leastcap -n "__fish_leastcap_needs_command" -f -a "ps" -d 'Show which processes hold which capabilities, most dangerous first'
 complete -c leastcap -n "__fish_leastcap_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c leastcap -n "__fish_leastcap_using_subcommand explain" -s s -l search -d 'List every capability whose description contains all of these words (like capsh --suggest)' -r
 complete -c leastcap -n "__fish_leastcap_using_subcommand explain" -l color -d 'When to colour text output (NO_COLOR in the environment always disables colour)' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
@@ -46,6 +47,20 @@ never\t''"
 complete -c leastcap -n "__fish_leastcap_using_subcommand decode" -l json -d 'Print machine-readable JSON instead of text'
 complete -c leastcap -n "__fish_leastcap_using_subcommand decode" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c leastcap -n "__fish_leastcap_using_subcommand decode" -s V -l version -d 'Print version'
-complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode help" -f -a "explain" -d 'Explain capabilities: what each one allows, whether it amounts to root, and what narrower capability to grant instead'
-complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode help" -f -a "decode" -d 'Decode hexadecimal capability masks, such as the CapEff: line of /proc/PID/status'
-complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c leastcap -n "__fish_leastcap_using_subcommand ps" -l pid -d 'Only these processes (a thread id selects that thread), shown in detail' -r
+complete -c leastcap -n "__fish_leastcap_using_subcommand ps" -l user -d 'Only processes whose real or effective user is USER (a name or a number)' -r
+complete -c leastcap -n "__fish_leastcap_using_subcommand ps" -l cap -d 'Only processes that can use CAP, with the sets through which they can (effective: now; permitted: after raising it; ambient: kept across execve; inheritable: through execve of a file with CAP in its inheritable set)' -r
+complete -c leastcap -n "__fish_leastcap_using_subcommand ps" -l color -d 'When to colour text output (NO_COLOR in the environment always disables colour)' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
+always\t'Colour even into a pipe (still never when NO_COLOR is set)'
+never\t''"
+complete -c leastcap -n "__fish_leastcap_using_subcommand ps" -l all -d 'List every process, including unprivileged ones, kernel threads and leastcap itself'
+complete -c leastcap -n "__fish_leastcap_using_subcommand ps" -l tree -d 'Show processes as a tree (children under their parent) instead of ranked'
+complete -c leastcap -n "__fish_leastcap_using_subcommand ps" -l threads -d 'List every thread, not only those whose credentials differ from their leader\'s'
+complete -c leastcap -n "__fish_leastcap_using_subcommand ps" -l self -d 'Print this process\'s own state like `capsh --print`, securebits included'
+complete -c leastcap -n "__fish_leastcap_using_subcommand ps" -l json -d 'Print machine-readable JSON instead of text'
+complete -c leastcap -n "__fish_leastcap_using_subcommand ps" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c leastcap -n "__fish_leastcap_using_subcommand ps" -s V -l version -d 'Print version'
+complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode ps help" -f -a "explain" -d 'Explain capabilities: what each one allows, whether it amounts to root, and what narrower capability to grant instead'
+complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode ps help" -f -a "decode" -d 'Decode hexadecimal capability masks, such as the CapEff: line of /proc/PID/status'
+complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode ps help" -f -a "ps" -d 'Show which processes hold which capabilities, most dangerous first'
+complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode ps help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

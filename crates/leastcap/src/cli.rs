@@ -39,6 +39,7 @@ pub struct Cli {
 pub enum Command {
     Explain(commands::explain::ExplainArgs),
     Decode(commands::decode::DecodeArgs),
+    Ps(commands::ps::PsArgs),
 }
 
 /// The clap command tree, for the documentation generator.

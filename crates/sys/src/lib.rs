@@ -5,5 +5,7 @@
 //! wrapper returns a typed error that names what it was acting on.
 
 mod kernel;
+pub mod thread_state;
 
 pub use kernel::{kernel_caps, KernelCapsError, CAP_LAST_CAP_PATH};
+pub use thread_state::{read_thread_state, ThreadState, ThreadStateError};

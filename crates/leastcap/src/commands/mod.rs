@@ -2,6 +2,7 @@
 
 pub mod decode;
 pub mod explain;
+pub mod ps;
 
 use crate::cli::Command;
 use crate::exit::Outcome;
@@ -11,6 +12,7 @@ pub fn dispatch(command: Command, printer: &Printer) -> anyhow::Result<Outcome> 
     match command {
         Command::Explain(args) => explain::run(args, printer),
         Command::Decode(args) => decode::run(args, printer),
+        Command::Ps(args) => ps::run(args, printer),
     }
 }
 
