@@ -111,8 +111,12 @@ static __always_inline __s32 lc_stack(void *ctx, int cap)
 	return (__s32)id;
 }
 
-static __always_inline void lc_record(const struct user_namespace *ns, int cap, int ret,
-				      __u32 opts, __u32 flags, __u8 backend, __s32 stack_id)
+/* typed_ns: ns is a BTF-typed pointer (fexit, tp_btf) that can be read directly; otherwise
+ * it is read through bpf_probe_read_kernel. Constant at every call site: the branch is
+ * resolved at compile time. */
+static __always_inline void lc_record(const struct user_namespace *ns, int typed_ns, int cap,
+				      int ret, __u32 opts, __u32 flags, __u8 backend,
+				      __s32 stack_id)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	int level = 0;
@@ -122,14 +126,17 @@ static __always_inline void lc_record(const struct user_namespace *ns, int cap, 
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 
 	lc_count(LC_CNT_MATCHED);
-	if (ns) {
+	if (ns && typed_ns) {
+		level = ns->level;
+		inum = ns->ns.inum;
+	} else if (ns) {
 		LC_READ(level, ns->level);
 		LC_READ(inum, ns->ns.inum);
 	}
 	if (level == 0)
 		flags |= LC_F_INIT_USERNS;
-	if (regs)
-		LC_READ(syscall_nr, regs->orig_ax);
+	if (regs) /* BTF-typed (trusted) pointer: a direct load */
+		syscall_nr = regs->orig_ax;
 	if (syscall_nr >= 0)
 		flags |= LC_F_SYSCALL_VALID;
 
@@ -199,7 +206,7 @@ int lc_fexit_cap(__u64 *ctx)
 	if (!lc_is_target())
 		return 0;
 	int cap = (int)ctx[2];
-	lc_record((const struct user_namespace *)ctx[1], cap, (int)ctx[4], (__u32)ctx[3],
+	lc_record((const struct user_namespace *)ctx[1], 1, cap, (int)ctx[4], (__u32)ctx[3],
 		  LC_F_OPTS_VALID, LC_BACKEND_FEXIT, lc_stack(ctx, cap));
 	return 0;
 }
@@ -212,7 +219,7 @@ int lc_tpbtf_cap(__u64 *ctx)
 	if (!lc_is_target())
 		return 0;
 	int cap = (int)ctx[3];
-	lc_record((const struct user_namespace *)ctx[1], cap, (int)ctx[4], 0, 0,
+	lc_record((const struct user_namespace *)ctx[1], 1, cap, (int)ctx[4], 0, 0,
 		  LC_BACKEND_TP_BTF, lc_stack(ctx, cap));
 	return 0;
 }
@@ -223,7 +230,7 @@ int lc_rawtp_cap(__u64 *ctx)
 	if (!lc_is_target())
 		return 0;
 	int cap = (int)ctx[3];
-	lc_record((const struct user_namespace *)ctx[1], cap, (int)ctx[4], 0, 0,
+	lc_record((const struct user_namespace *)ctx[1], 0, cap, (int)ctx[4], 0, 0,
 		  LC_BACKEND_RAW_TP, lc_stack(ctx, cap));
 	return 0;
 }
@@ -244,7 +251,7 @@ int lc_tp_cap(struct lc_tp_cap_capable *ctx)
 	if (!lc_is_target())
 		return 0;
 	int cap = ctx->cap;
-	lc_record((const struct user_namespace *)ctx->target_ns, cap, ctx->ret, 0, 0,
+	lc_record((const struct user_namespace *)ctx->target_ns, 0, cap, ctx->ret, 0, 0,
 		  LC_BACKEND_TRACEPOINT, lc_stack(ctx, cap));
 	return 0;
 }
@@ -280,7 +287,7 @@ int lc_krp_cap(struct lc_kregs *ctx)
 		return 0;
 	struct lc_kp_args saved = *args;
 	bpf_map_delete_elem(&lc_kp_args, &tid);
-	lc_record((const struct user_namespace *)saved.target_ns, saved.cap, (int)ctx->ax,
+	lc_record((const struct user_namespace *)saved.target_ns, 0, saved.cap, (int)ctx->ax,
 		  saved.opts, LC_F_OPTS_VALID, LC_BACKEND_KPROBE, saved.stack_id);
 	return 0;
 }

@@ -3,6 +3,12 @@
 //! under each tracer mode. Needs root. Run with
 //! `cargo run --release -p leastcap-bpf --example overhead -- [N]` (default 1,000,000).
 //! Results go to docs/benchmarks.md by hand; this prints a Markdown table.
+//!
+//! When tracefs is mounted at /sys/kernel/tracing the same loop is also measured with the
+//! `capability:cap_capable` event in a private tracefs instance (removed afterwards). Where it
+//! is not mounted, run the example inside a private mount namespace:
+//! `unshare --mount --propagation private sh -c 'mount -t tracefs nodev /sys/kernel/tracing &&
+//! exec target/release/examples/overhead'`.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -29,6 +35,97 @@ fn build_capprog() -> PathBuf {
 }
 
 /// Runs the loop, tracing it with `options` if given; returns (ns per call, events read, lost).
+/// How the loop is observed.
+enum Mode {
+    Untraced,
+    Bpf {
+        options: TraceOptions,
+        bystander: bool,
+    },
+    Tracefs {
+        traced: bool,
+    },
+}
+
+const TRACEFS: &str = "/sys/kernel/tracing";
+
+/// A private tracefs instance with the cap_capable event enabled for one pid.
+struct TracefsInstance {
+    dir: PathBuf,
+}
+
+impl TracefsInstance {
+    fn new(pid: u32) -> TracefsInstance {
+        let dir = Path::new(TRACEFS)
+            .join("instances")
+            .join(format!("leastcap-bench-{}", std::process::id()));
+        std::fs::create_dir(&dir).expect("create tracefs instance");
+        let instance = TracefsInstance { dir };
+        std::fs::write(instance.dir.join("set_event_pid"), pid.to_string()).expect("set_event_pid");
+        std::fs::write(
+            instance.dir.join("events/capability/cap_capable/enable"),
+            "1",
+        )
+        .expect("enable event");
+        instance
+    }
+}
+
+impl Drop for TracefsInstance {
+    fn drop(&mut self) {
+        let _ = std::fs::write(self.dir.join("events/capability/cap_capable/enable"), "0");
+        let _ = std::fs::remove_dir(&self.dir);
+    }
+}
+
+fn run_mode(capprog: &Path, n: u64, mode: Mode) -> (f64, u64, u64) {
+    match mode {
+        Mode::Untraced => run(capprog, n, None, false),
+        Mode::Bpf { options, bystander } => run(capprog, n, Some(options), bystander),
+        Mode::Tracefs { traced } => {
+            let mut child = Command::new(capprog)
+                .args(["ioprio", &n.to_string()])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("spawn capprog");
+            let pid = if traced {
+                child.id()
+            } else {
+                std::process::id()
+            };
+            let instance = TracefsInstance::new(pid);
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(b"g")
+                .expect("release");
+            let mut line = String::new();
+            BufReader::new(child.stdout.take().expect("stdout"))
+                .read_line(&mut line)
+                .expect("read result");
+            assert!(child.wait().expect("wait").success());
+            let entries = std::fs::read_to_string(instance.dir.join("per_cpu/cpu0/stats"))
+                .ok()
+                .and_then(|stats| {
+                    stats
+                        .lines()
+                        .find_map(|l| l.strip_prefix("entries: "))
+                        .and_then(|v| v.trim().parse().ok())
+                })
+                .unwrap_or(0);
+            drop(instance);
+            let ns: f64 = line
+                .split_whitespace()
+                .nth(2)
+                .and_then(|v| v.parse().ok())
+                .expect("capprog prints: ioprio N NANOSECONDS");
+            (ns / n as f64, entries, 0)
+        }
+    }
+}
+
 fn run(capprog: &Path, n: u64, options: Option<TraceOptions>, bystander: bool) -> (f64, u64, u64) {
     let mut child = Command::new(capprog)
         .args(["ioprio", &n.to_string()])
@@ -102,53 +199,89 @@ fn main() {
     );
     let capprog = build_capprog();
     let sys_admin = 1u64 << 21;
-    let modes: Vec<(&str, Option<TraceOptions>)> = vec![
-        ("untraced", None),
+    let mut modes: Vec<(&str, Mode)> = vec![
+        ("untraced", Mode::Untraced),
         (
             "tracer attached, this process not traced",
-            Some(TraceOptions::default()),
+            Mode::Bpf {
+                options: TraceOptions::default(),
+                bystander: true,
+            },
         ),
         (
             "events, batched wakeups (default: 1 MiB of a 4 MiB ring)",
-            Some(TraceOptions::default()),
+            Mode::Bpf {
+                options: TraceOptions::default(),
+                bystander: false,
+            },
         ),
         (
             "events, batched wakeups (64 KiB)",
-            Some(TraceOptions {
-                wakeup_bytes: 64 << 10,
-                ..TraceOptions::default()
-            }),
+            Mode::Bpf {
+                options: TraceOptions {
+                    wakeup_bytes: 64 << 10,
+                    ..TraceOptions::default()
+                },
+                bystander: false,
+            },
         ),
         (
             "events, wakeup per event",
-            Some(TraceOptions {
-                wakeup_bytes: 0,
-                ..TraceOptions::default()
-            }),
+            Mode::Bpf {
+                options: TraceOptions {
+                    wakeup_bytes: 0,
+                    ..TraceOptions::default()
+                },
+                bystander: false,
+            },
         ),
         (
             "summary (in-kernel aggregate)",
-            Some(TraceOptions {
-                output: Output::Aggregate,
-                ..TraceOptions::default()
-            }),
+            Mode::Bpf {
+                options: TraceOptions {
+                    output: Output::Aggregate,
+                    ..TraceOptions::default()
+                },
+                bystander: false,
+            },
         ),
         (
             "summary + kernel stack per check",
-            Some(TraceOptions {
-                output: Output::Aggregate,
-                stack_caps: sys_admin,
-                ..TraceOptions::default()
-            }),
+            Mode::Bpf {
+                options: TraceOptions {
+                    output: Output::Aggregate,
+                    stack_caps: sys_admin,
+                    ..TraceOptions::default()
+                },
+                bystander: false,
+            },
         ),
         (
             "events + kernel stack per check",
-            Some(TraceOptions {
-                stack_caps: sys_admin,
-                ..TraceOptions::default()
-            }),
+            Mode::Bpf {
+                options: TraceOptions {
+                    stack_caps: sys_admin,
+                    ..TraceOptions::default()
+                },
+                bystander: false,
+            },
         ),
     ];
+    if Path::new(TRACEFS)
+        .join("events/capability/cap_capable")
+        .exists()
+    {
+        modes.push((
+            "tracefs event, process traced (records per cpu0 buffer)",
+            Mode::Tracefs { traced: true },
+        ));
+        modes.push((
+            "tracefs event, process not traced",
+            Mode::Tracefs { traced: false },
+        ));
+    } else {
+        eprintln!("tracefs is not mounted at {TRACEFS}: skipping the tracefs rows");
+    }
     let backend = Tracer::start(Target::Pid(std::process::id()), TraceOptions::default())
         .expect("tracer")
         .backend()
@@ -157,8 +290,8 @@ fn main() {
     println!("| mode | ns/call | added per check | ratio | checks recorded | lost |");
     println!("|---|---:|---:|---:|---:|---:|");
     let mut baseline = None;
-    for (index, (name, options)) in modes.into_iter().enumerate() {
-        let (ns, events, lost) = run(&capprog, n, options, index == 1);
+    for (name, mode) in modes {
+        let (ns, events, lost) = run_mode(&capprog, n, mode);
         let base = *baseline.get_or_insert(ns);
         println!(
             "| {name} | {ns:.0} | {:+.0} ns | {:.2} | {events} | {lost} |",
