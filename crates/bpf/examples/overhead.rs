@@ -34,7 +34,6 @@ fn build_capprog() -> PathBuf {
     binary
 }
 
-/// Runs the loop, tracing it with `options` if given; returns (ns per call, events read, lost).
 /// How the loop is observed.
 enum Mode {
     Untraced,
@@ -44,6 +43,10 @@ enum Mode {
     },
     Tracefs {
         traced: bool,
+    },
+    /// Debian's bpftrace on the classic tracepoint: in-kernel counts, or a printf per check.
+    Bpftrace {
+        printf: bool,
     },
 }
 
@@ -82,6 +85,7 @@ fn run_mode(capprog: &Path, n: u64, mode: Mode) -> (f64, u64, u64) {
     match mode {
         Mode::Untraced => run(capprog, n, None, false),
         Mode::Bpf { options, bystander } => run(capprog, n, Some(options), bystander),
+        Mode::Bpftrace { printf } => run_bpftrace(capprog, n, printf),
         Mode::Tracefs { traced } => {
             let mut child = Command::new(capprog)
                 .args(["ioprio", &n.to_string()])
@@ -126,6 +130,68 @@ fn run_mode(capprog: &Path, n: u64, mode: Mode) -> (f64, u64, u64) {
     }
 }
 
+fn run_bpftrace(capprog: &Path, n: u64, printf: bool) -> (f64, u64, u64) {
+    let mut child = Command::new(capprog)
+        .args(["ioprio", &n.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn capprog");
+    let action = if printf {
+        r#"printf("%d %d %d\n", tid, args->cap, args->ret);"#
+    } else {
+        "@[args->cap, args->ret] = count();"
+    };
+    let script = format!(
+        "tracepoint:capability:cap_capable /pid == {}/ {{ {action} }}",
+        child.id()
+    );
+    let mut bpftrace = Command::new("bpftrace")
+        .args(["-e", &script])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn bpftrace");
+    let mut out = BufReader::new(bpftrace.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    while out.read_line(&mut line).expect("read bpftrace") > 0 && !line.starts_with("Attaching") {
+        line.clear();
+    }
+    let counter = std::thread::spawn(move || {
+        let mut lines = 0u64;
+        let mut line = String::new();
+        while out.read_line(&mut line).unwrap_or(0) > 0 {
+            lines += 1;
+            line.clear();
+        }
+        lines
+    });
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"g")
+        .expect("release");
+    let mut result = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut result)
+        .expect("read result");
+    assert!(child.wait().expect("wait").success());
+    // bpftrace prints its maps and exits on SIGINT.
+    let _ = Command::new("kill")
+        .args(["-INT", &bpftrace.id().to_string()])
+        .status();
+    let _ = bpftrace.wait();
+    let lines = counter.join().unwrap_or(0);
+    let ns: f64 = result
+        .split_whitespace()
+        .nth(2)
+        .and_then(|v| v.parse().ok())
+        .expect("capprog prints: ioprio N NANOSECONDS");
+    (ns / n as f64, lines, 0)
+}
+
+/// Runs the loop, tracing it with `options` if given; returns (ns per call, events read, lost).
 fn run(capprog: &Path, n: u64, options: Option<TraceOptions>, bystander: bool) -> (f64, u64, u64) {
     let mut child = Command::new(capprog)
         .args(["ioprio", &n.to_string()])
@@ -281,6 +347,23 @@ fn main() {
         ));
     } else {
         eprintln!("tracefs is not mounted at {TRACEFS}: skipping the tracefs rows");
+    }
+    let have_bpftrace = Command::new("bpftrace")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if have_bpftrace {
+        modes.push((
+            "bpftrace, count() map (lines printed)",
+            Mode::Bpftrace { printf: false },
+        ));
+        modes.push((
+            "bpftrace, printf per check (lines printed)",
+            Mode::Bpftrace { printf: true },
+        ));
+    } else {
+        eprintln!("bpftrace not found: skipping the bpftrace rows");
     }
     let backend = Tracer::start(Target::Pid(std::process::id()), TraceOptions::default())
         .expect("tracer")
