@@ -570,22 +570,27 @@ fn attach_one(ebpf: &mut Ebpf, btf: &Btf, backend: Backend) -> Result<(), Progra
             }
         }
         Backend::Kprobe => {
-            {
-                let ret: &mut KProbe = program(ebpf, "lc_krp_cap")?;
-                ret.load()?;
-                if let Err(e) = ret.attach("cap_capable", 0) {
-                    let _ = ret.unload();
-                    return Err(e);
-                }
-            }
-            let entry: &mut KProbe = program(ebpf, "lc_kp_cap")?;
-            let attached = entry
+            // Load both first (so the verifier checks both), then attach the return probe
+            // before the entry probe: an entry without its return would leak saved arguments.
+            let loaded = program::<KProbe>(ebpf, "lc_kp_cap")?
                 .load()
-                .and_then(|()| entry.attach("cap_capable", 0).map(drop));
+                .and_then(|()| program::<KProbe>(ebpf, "lc_krp_cap")?.load());
+            let attached = loaded
+                .and_then(|()| {
+                    program::<KProbe>(ebpf, "lc_krp_cap")?
+                        .attach("cap_capable", 0)
+                        .map(drop)
+                })
+                .and_then(|()| {
+                    program::<KProbe>(ebpf, "lc_kp_cap")?
+                        .attach("cap_capable", 0)
+                        .map(drop)
+                });
             if let Err(e) = attached {
-                let _ = entry.unload();
-                if let Ok(ret) = program::<KProbe>(ebpf, "lc_krp_cap") {
-                    let _ = ret.unload();
+                for name in ["lc_kp_cap", "lc_krp_cap"] {
+                    if let Ok(prog) = program::<KProbe>(ebpf, name) {
+                        let _ = prog.unload();
+                    }
                 }
                 return Err(e);
             }

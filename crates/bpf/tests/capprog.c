@@ -12,6 +12,8 @@
  *   chown PATH         chown PATH to uid/gid 65534                       -> CAP_CHOWN
  *   perf-cpu           perf_event_open of a CPU-wide software event on CPU 0 -> CAP_PERFMON
  *                      (when kernel.perf_event_paranoid > 0)
+ *   userns-hostname    unshare a user and a UTS namespace, then sethostname: CAP_SYS_ADMIN
+ *                      checked against the new (level 1) user namespace
  *   exec PROG ARGS...  execv the rest of the command line
  */
 #define _GNU_SOURCE
@@ -19,6 +21,7 @@
 #include <linux/perf_event.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +111,11 @@ int main(int argc, char **argv)
 			printf("perf-cpu %ld\n", fd >= 0 ? 0L : -1L);
 			if (fd >= 0)
 				close((int)fd);
+		} else if (strcmp(a, "userns-hostname") == 0) {
+			int r = unshare(CLONE_NEWUSER | CLONE_NEWUTS);
+			if (r == 0)
+				r = sethostname("leastcap-test", 13);
+			printf("userns-hostname %d\n", r);
 		} else if (strcmp(a, "exec") == 0 && i + 1 < argc) {
 			execv(argv[i + 1], &argv[i + 1]);
 			return 3;

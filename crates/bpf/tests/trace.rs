@@ -273,3 +273,54 @@ fn raw_tracepoint_backend_sees_the_same_checks() {
     assert_eq!(raw.syscall_name(), Some("socket"));
     assert!(raw.verdict.is_granted());
 }
+
+#[test]
+fn checks_in_a_child_user_namespace_are_flagged() {
+    if !privileged("checks_in_a_child_user_namespace_are_flagged") {
+        return;
+    }
+    let _guard = serial();
+    let child = Gated::spawn(&["userns-hostname"]);
+    let mut tracer = start(child.pid(), TraceOptions::default());
+    let events = child.run_traced(&mut tracer);
+    let text = describe(&events);
+    let hostname = events
+        .iter()
+        .find(|e| e.syscall_name() == Some("sethostname"))
+        .unwrap_or_else(|| panic!("no check on sethostname:\n{text}"));
+    assert_eq!(hostname.cap, Cap::SYS_ADMIN, "{text}");
+    assert!(hostname.verdict.is_granted(), "{text}");
+    assert!(!hostname.userns.initial, "{text}");
+    assert_eq!(hostname.userns.level, 1, "{text}");
+    let own_ns = std::fs::read_link("/proc/self/ns/user").expect("own user namespace");
+    assert_ne!(
+        own_ns.to_string_lossy(),
+        format!("user:[{}]", hostname.userns.inum),
+        "the check names the child's namespace, not the initial one"
+    );
+}
+
+#[test]
+fn kprobe_programs_pass_the_verifier() {
+    if !privileged("kprobe_programs_pass_the_verifier") {
+        return;
+    }
+    let _guard = serial();
+    let options = TraceOptions {
+        backend: Some(Backend::Kprobe),
+        ..TraceOptions::default()
+    };
+    match Tracer::start(Target::Pid(std::process::id()), options) {
+        // A kernel with kprobes: the backend works.
+        Ok(tracer) => assert_eq!(tracer.backend().backend, Backend::Kprobe),
+        // Without CONFIG_KPROBES (as on the development machines) loading must still have
+        // succeeded: the failure is the attachment, not the verifier.
+        Err(leastcap_bpf::TraceError::NoBackend { tried }) => {
+            let (backend, why) = &tried[0];
+            assert_eq!(*backend, Backend::Kprobe);
+            assert!(!why.contains("BPF_PROG_LOAD"), "verifier rejected: {why}");
+            eprintln!("kprobe backend unavailable here: {why}");
+        }
+        Err(other) => panic!("unexpected error: {other}"),
+    }
+}

@@ -196,3 +196,20 @@ fn test_program_gets_exactly_the_needed_set() {
         .expect("NET_RAW");
     assert_eq!(raw.granted, 3, "main, forked child and thread:\n{text}");
 }
+
+#[test]
+fn checks_in_the_programs_own_user_namespace_need_no_host_capability() {
+    if !privileged("checks_in_the_programs_own_user_namespace_need_no_host_capability") {
+        return;
+    }
+    let _guard = serial();
+    let (_, summary) = trace_exec(capprog(), &["nowait", "userns-hostname"]);
+    let text = describe(&summary);
+    eprintln!("{text}");
+    let row = summary
+        .rows_of(Class::UserNamespace)
+        .find(|row| row.cap == Cap::SYS_ADMIN)
+        .unwrap_or_else(|| panic!("no user-namespace row:\n{text}"));
+    assert!(row.syscalls.iter().any(|s| s == "sethostname"), "{text}");
+    assert!(summary.needed.is_empty(), "{text}");
+}
