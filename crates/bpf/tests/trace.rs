@@ -324,3 +324,50 @@ fn kprobe_programs_pass_the_verifier() {
         Err(other) => panic!("unexpected error: {other}"),
     }
 }
+
+#[test]
+fn lost_events_are_counted_never_hidden() {
+    if !privileged("lost_events_are_counted_never_hidden") {
+        return;
+    }
+    let _guard = serial();
+    let mut child = Gated::spawn(&["ioprio", "20000"]);
+    // A one-page ring (at most 64 records) that nobody reads while the child runs.
+    let options = TraceOptions {
+        ring_bytes: 4096,
+        ..TraceOptions::default()
+    };
+    let mut tracer = start(child.pid(), options);
+    child.release();
+    assert!(child.child.wait().expect("wait").success());
+    let events = tracer.drain();
+    let stats = tracer.stats().expect("stats");
+    assert!(stats.lost > 0, "{stats:?}");
+    assert!(events.len() <= 64, "{} events", events.len());
+    assert_eq!(
+        stats.lost + events.len() as u64,
+        stats.matched,
+        "every check is either delivered or counted as lost: {stats:?}"
+    );
+}
+
+#[test]
+fn clear_errors_for_missing_targets() {
+    if !privileged("clear_errors_for_missing_targets") {
+        return;
+    }
+    let _guard = serial();
+    match Tracer::start(Target::Pid(u32::MAX), TraceOptions::default()) {
+        Err(leastcap_bpf::TraceError::NoSuchProcess { pid }) => assert_eq!(pid, u32::MAX),
+        other => panic!("expected NoSuchProcess, got {other:?}"),
+    }
+    let missing = std::path::PathBuf::from("/nonexistent/cgroup");
+    match Tracer::start(Target::Cgroup(missing.clone()), TraceOptions::default()) {
+        Err(leastcap_bpf::TraceError::Cgroup { path, .. }) => assert_eq!(path, missing),
+        other => panic!("expected a cgroup error, got {other:?}"),
+    }
+    // /proc is no cgroup v2 directory.
+    let err = Tracer::start(Target::Cgroup("/proc".into()), TraceOptions::default())
+        .expect_err("not a cgroup");
+    assert!(err.to_string().contains("cgroup v2"), "{err}");
+}

@@ -113,7 +113,7 @@ impl std::fmt::Display for Backend {
 
 /// The kernel's answer to one check (commoncap's; a later LSM may still deny).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case", tag = "verdict")]
+#[serde(rename_all = "kebab-case")]
 pub enum CheckVerdict {
     Granted,
     /// `errno` is positive (`1` = EPERM).

@@ -16,9 +16,11 @@
 //! syscalls and a recommendation, plus the resulting capability set.
 
 mod classify;
+mod line;
 mod summary;
 
 pub use classify::{call_site, Class, Classification, Classifier, Knowledge};
+pub use line::ClassifiedEvent;
 pub use summary::{Dedup, Summary, SummaryRow};
 
 #[cfg(test)]

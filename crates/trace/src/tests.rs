@@ -326,3 +326,29 @@ fn builtin_knowledge_classifies_the_overcommit_check_as_advisory() {
     assert_eq!(c.class, Class::Alternative);
     assert_eq!(c.grant, Some(Cap::SYS_NICE));
 }
+
+#[test]
+fn classified_event_line_and_json() {
+    let mut classifier = fixture();
+    let e = event(
+        Cap::NET_RAW,
+        "socket",
+        true,
+        &stack(&["security_capable", "ns_capable", "inet_create"]),
+    );
+    let c = classifier.classify(&e);
+    let classified = ClassifiedEvent::new(e, c);
+    assert_eq!(
+        classified.line(),
+        "prog[100/100] CAP_NET_RAW granted socket needed (inet_create)"
+    );
+    let json = serde_json::to_value(&classified).expect("json");
+    assert_eq!(json["class"], "needed");
+    assert_eq!(json["syscall_name"], "socket");
+    assert_eq!(json["call_site"], "inet_create");
+    assert_eq!(
+        json["cap"],
+        serde_json::to_value(Cap::NET_RAW).expect("cap")
+    );
+    assert_eq!(json["verdict"], "granted");
+}
