@@ -13,6 +13,15 @@
 //! Safety for the host: every program is attached through a file descriptor owned by the
 //! [`Tracer`]; nothing is pinned and no tracefs instance is created, so dropping the tracer —
 //! or the process dying, even by `kill -9` — detaches everything.
+//!
+//! Requirements: root or CAP_BPF + CAP_PERFMON; a kernel with BTF (`/sys/kernel/btf/vmlinux`)
+//! and the helpers `bpf_get_current_task_btf`/`bpf_task_pt_regs` (Linux 5.15+); x86_64, where
+//! the syscall number is `pt_regs->orig_ax` (a 32-bit compat program's numbers would be i386
+//! ones and are named with the x86_64 table). Checks made inside `execve` before the new image
+//! runs (the `sched_process_exec` tracepoint) are not recorded under [`StartAt::NextExec`].
+//!
+//! For classification, take stacks for the capabilities the classifier needs call sites for:
+//! `TraceOptions { stack_caps: classifier.stack_caps(), .. }` (leastcap-trace).
 
 mod kallsyms;
 mod target;
