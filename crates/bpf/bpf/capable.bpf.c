@@ -23,7 +23,8 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 lc_cfg_cgroup_mode = 0;  /* 0: pid tree in lc_targets; 1: cgroup subtree */
 const volatile __u64 lc_cfg_cgroup_id = 0;    /* cgroup v2 id (inode number) of the target cgroup */
 const volatile __u32 lc_cfg_cgroup_level = 0; /* its depth below the cgroup2 root */
-const volatile __u32 lc_cfg_events = 1;       /* write lc_event records to lc_events */
+const volatile __u32 lc_cfg_events = 1;       /* lc_events records: 0 none, 1 every check,
+					       * 2 only a check that creates a new lc_agg key */
 const volatile __u32 lc_cfg_aggregate = 0;    /* count checks in lc_agg */
 const volatile __u64 lc_cfg_stack_caps = 0;   /* take a kernel stack for caps whose bit is set */
 const volatile __u64 lc_cfg_wakeup_bytes = 0; /* wake the reader only once this much is pending */
@@ -140,6 +141,7 @@ static __always_inline void lc_record(const struct user_namespace *ns, int typed
 	if (syscall_nr >= 0)
 		flags |= LC_F_SYSCALL_VALID;
 
+	int first = 0; /* this check created a new aggregate key */
 	if (lc_cfg_aggregate) {
 		struct lc_agg_key key = {
 			.pid = pid_tgid >> 32,
@@ -155,7 +157,9 @@ static __always_inline void lc_record(const struct user_namespace *ns, int typed
 			__sync_fetch_and_add(count, 1);
 		} else {
 			__u64 one = 1;
-			if (bpf_map_update_elem(&lc_agg, &key, &one, BPF_NOEXIST) != 0) {
+			if (bpf_map_update_elem(&lc_agg, &key, &one, BPF_NOEXIST) == 0) {
+				first = 1;
+			} else {
 				count = bpf_map_lookup_elem(&lc_agg, &key);
 				if (count)
 					__sync_fetch_and_add(count, 1);
@@ -169,7 +173,7 @@ static __always_inline void lc_record(const struct user_namespace *ns, int typed
 		}
 	}
 
-	if (!lc_cfg_events)
+	if (!lc_cfg_events || (lc_cfg_events == 2 && !first))
 		return;
 	struct lc_event *e = bpf_ringbuf_reserve(&lc_events, sizeof(*e), 0);
 	if (!e) {

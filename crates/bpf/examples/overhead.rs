@@ -228,7 +228,7 @@ fn run(capprog: &Path, n: u64, options: Option<TraceOptions>, bystander: bool) -
                 .map(|e| e.count)
                 .sum();
             let lost = tracer.stats().expect("stats").lost;
-            (events + aggregated, lost)
+            (events.max(aggregated), lost)
         })
     });
     child
@@ -306,6 +306,16 @@ fn main() {
             Mode::Bpf {
                 options: TraceOptions {
                     output: Output::Aggregate,
+                    ..TraceOptions::default()
+                },
+                bystander: false,
+            },
+        ),
+        (
+            "unique: summary + first occurrence of each check live",
+            Mode::Bpf {
+                options: TraceOptions {
+                    output: Output::Unique,
                     ..TraceOptions::default()
                 },
                 bystander: false,

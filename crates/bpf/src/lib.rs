@@ -76,6 +76,10 @@ pub enum Output {
     Aggregate,
     /// Both.
     Both,
+    /// Counts in the kernel map, plus one event for the first check of each distinct
+    /// process/cap/verdict/syscall/stack: a live `--unique` view at about the cost of
+    /// [`Output::Aggregate`].
+    Unique,
 }
 
 /// Options of [`Tracer::start`].
@@ -232,9 +236,13 @@ impl Tracer {
                 (1, id, level, None)
             }
         };
-        let events = u32::from(matches!(options.output, Output::Events | Output::Both));
-        let aggregate = u32::from(matches!(options.output, Output::Aggregate | Output::Both));
-        let ring_bytes = if events == 1 {
+        let events: u32 = match options.output {
+            Output::Events | Output::Both => 1,
+            Output::Unique => 2,
+            Output::Aggregate => 0,
+        };
+        let aggregate = u32::from(options.output != Output::Events);
+        let ring_bytes = if events != 0 {
             options.ring_bytes
         } else {
             64 << 10
@@ -294,7 +302,7 @@ impl Tracer {
 
         let (backend, rejected) = attach_backend(&mut ebpf, &btf, options.backend)?;
         Ok(Tracer {
-            ring: (events == 1).then_some(ring),
+            ring: (events != 0).then_some(ring),
             targets: root_tgid.map(|_| targets),
             agg: (aggregate == 1).then_some(agg),
             comms: Some(comms),

@@ -371,3 +371,32 @@ fn clear_errors_for_missing_targets() {
         .expect_err("not a cgroup");
     assert!(err.to_string().contains("cgroup v2"), "{err}");
 }
+
+#[test]
+fn unique_mode_streams_first_occurrences_and_counts_the_rest() {
+    if !privileged("unique_mode_streams_first_occurrences_and_counts_the_rest") {
+        return;
+    }
+    let _guard = serial();
+    let child = Gated::spawn(&["ioprio", "1000"]);
+    let options = TraceOptions {
+        output: Output::Unique,
+        ..TraceOptions::default()
+    };
+    let mut tracer = start(child.pid(), options);
+    let live = child.run_traced(&mut tracer);
+    let text = describe(&live);
+    let ioprio_live = live
+        .iter()
+        .filter(|e| e.syscall_name() == Some("ioprio_set"))
+        .count();
+    assert_eq!(ioprio_live, 1, "one live event per distinct check:\n{text}");
+    let rows = tracer.aggregate().expect("aggregate");
+    let counted: u64 = rows
+        .iter()
+        .filter(|e| e.syscall_name() == Some("ioprio_set"))
+        .map(|e| e.count)
+        .sum();
+    assert_eq!(counted, 1000, "{}", describe(&rows));
+    assert_eq!(live.len(), rows.len(), "one live event per aggregate row");
+}
