@@ -189,6 +189,7 @@ pub struct Tracer {
     options: TraceOptions,
     symbols: Option<Result<Kallsyms, String>>,
     stack_cache: kallsyms::StackCache,
+    start_ns: u64,
     ebpf: Ebpf,
 }
 
@@ -300,6 +301,7 @@ impl Tracer {
             None => None,
         };
 
+        let start_ns = monotonic_ns();
         let (backend, rejected) = attach_backend(&mut ebpf, &btf, options.backend)?;
         Ok(Tracer {
             ring: (events != 0).then_some(ring),
@@ -317,8 +319,15 @@ impl Tracer {
             options,
             symbols: None,
             stack_cache: Default::default(),
+            start_ns,
             ebpf,
         })
+    }
+
+    /// CLOCK_MONOTONIC nanoseconds when the tracer was attached: the origin for
+    /// [`CapEvent::time_ns`] (which uses the same clock).
+    pub fn start_time_ns(&self) -> u64 {
+        self.start_ns
     }
 
     /// The backend in use, and why better ones were not used.
@@ -682,6 +691,15 @@ fn attach_tracking(ebpf: &mut Ebpf, btf: &Btf) -> Result<&'static str, TraceErro
             })?;
     }
     Ok("raw_tp sched_process_fork/exit/exec")
+}
+
+/// CLOCK_MONOTONIC now, in nanoseconds (the clock of `bpf_ktime_get_ns`).
+pub fn monotonic_ns() -> u64 {
+    let now = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+    u64::try_from(now.tv_sec)
+        .unwrap_or(0)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(u64::try_from(now.tv_nsec).unwrap_or(0))
 }
 
 /// Effective capabilities of this process, from /proc/self/status.

@@ -38,6 +38,13 @@ fn raw_socket_shows_net_raw_granted_on_socket() {
         events.iter().all(|e| e.pid == pid),
         "only the target:\n{text}"
     );
+    let now = leastcap_bpf::monotonic_ns();
+    assert!(
+        events
+            .iter()
+            .all(|e| e.time_ns >= tracer.start_time_ns() && e.time_ns <= now),
+        "event times use the tracer's clock"
+    );
     let stats = tracer.stats().expect("stats");
     assert_eq!(stats.lost, 0);
     assert_eq!(stats.matched, events.len() as u64, "{text}");
