@@ -366,11 +366,17 @@ impl Tracer {
             .map(|targets| targets.keys().filter(Result::is_ok).count())
     }
 
-    /// Reads every pending event without waiting.
+    /// Reads pending events without waiting.
+    ///
+    /// Reads at most one ring's worth of records per call, so a producer faster than the
+    /// reader cannot keep it here forever.
     pub fn drain(&mut self) -> Vec<CapEvent> {
         let mut raws = Vec::new();
+        let limit =
+            usize::try_from(self.options.ring_bytes).unwrap_or(usize::MAX) / raw::EVENT_SIZE;
         if let Some(ring) = self.ring.as_mut() {
-            while let Some(item) = ring.next() {
+            while raws.len() <= limit {
+                let Some(item) = ring.next() else { break };
                 if let Some(raw) = RawEvent::from_bytes(&item) {
                     raws.push(raw);
                 }
