@@ -3,10 +3,19 @@
 # Debian's linux-libc-dev (/usr/include/x86_64-linux-gnu/asm/unistd_64.h), plus the few
 # syscalls newer than that header listed in EXTRA below (name number, from the kernel's
 # arch/x86/entry/syscalls/syscall_64.tbl).
+#   crates/events/gen-syscalls.sh [HEADER]           regenerate
+#   crates/events/gen-syscalls.sh --check [HEADER]   fail if the committed table differs
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
+check=
+if [ "${1:-}" = "--check" ]; then
+	check=1
+	shift
+fi
 header=${1:-/usr/include/x86_64-linux-gnu/asm/unistd_64.h}
-out="$here/src/syscalls_x86_64.rs"
+table="$here/src/syscalls_x86_64.rs"
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
 EXTRA="cachestat 451
 fchmodat2 452
 map_shadow_stack 453
@@ -37,4 +46,13 @@ open_tree_attr 467"
 		END { for (i = 0; i <= max; i++) printf "    \"%s\",\n", (i in name) ? name[i] : "" }'
 	echo "];"
 } >"$out"
-echo "wrote $out"
+if [ -n "$check" ]; then
+	if ! cmp -s "$out" "$table"; then
+		echo "crates/events/src/syscalls_x86_64.rs is stale: run crates/events/gen-syscalls.sh" >&2
+		exit 1
+	fi
+	echo "syscalls_x86_64.rs is up to date"
+else
+	cp "$out" "$table"
+	echo "wrote $table"
+fi
