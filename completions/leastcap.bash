@@ -28,6 +28,9 @@ _leastcap() {
             leastcap,ps)
                 cmd="leastcap__subcmd__ps"
                 ;;
+            leastcap,run)
+                cmd="leastcap__subcmd__run"
+                ;;
             leastcap__subcmd__help,decode)
                 cmd="leastcap__subcmd__help__subcmd__decode"
                 ;;
@@ -40,6 +43,9 @@ _leastcap() {
             leastcap__subcmd__help,ps)
                 cmd="leastcap__subcmd__help__subcmd__ps"
                 ;;
+            leastcap__subcmd__help,run)
+                cmd="leastcap__subcmd__help__subcmd__run"
+                ;;
             *)
                 ;;
         esac
@@ -47,7 +53,7 @@ _leastcap() {
 
     case "${cmd}" in
         leastcap)
-            opts="-h -V --json --color --help --version explain decode ps help"
+            opts="-h -V --json --color --help --version explain decode ps run help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -109,7 +115,7 @@ _leastcap() {
             return 0
             ;;
         leastcap__subcmd__help)
-            opts="explain decode ps help"
+            opts="explain decode ps run help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -178,6 +184,20 @@ _leastcap() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        leastcap__subcmd__help__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         leastcap__subcmd__ps)
             opts="-h -V --all --tree --pid --user --cap --threads --self --json --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -194,6 +214,68 @@ _leastcap() {
                     return 0
                     ;;
                 --cap)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        leastcap__subcmd__run)
+            opts="-u -g -c -n -h -V --user --group --groups --init-groups --keep-groups --caps --inheritable --ambient --bounding --keep-bounding --securebits --no-new-privs --allow-new-privs --dry-run --verify --json --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -u)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -g)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --groups)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --caps)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --inheritable)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ambient)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bounding)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --securebits)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -33,6 +33,7 @@ complete -c leastcap -n "__fish_leastcap_needs_command" -s V -l version -d 'Prin
 complete -c leastcap -n "__fish_leastcap_needs_command" -f -a "explain" -d 'Explain capabilities: what each one allows, whether it amounts to root, and what narrower capability to grant instead'
 complete -c leastcap -n "__fish_leastcap_needs_command" -f -a "decode" -d 'Decode hexadecimal capability masks, such as the CapEff: line of /proc/PID/status'
 complete -c leastcap -n "__fish_leastcap_needs_command" -f -a "ps" -d 'Show which processes hold which capabilities, most dangerous first'
+complete -c leastcap -n "__fish_leastcap_needs_command" -f -a "run" -d 'Run a program with exactly the capabilities, user and groups it needs'
 complete -c leastcap -n "__fish_leastcap_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c leastcap -n "__fish_leastcap_using_subcommand explain" -s s -l search -d 'List every capability whose description contains all of these words (like capsh --suggest)' -r
 complete -c leastcap -n "__fish_leastcap_using_subcommand explain" -l color -d 'When to colour text output (NO_COLOR in the environment always disables colour)' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
@@ -60,7 +61,29 @@ complete -c leastcap -n "__fish_leastcap_using_subcommand ps" -l self -d 'Print 
 complete -c leastcap -n "__fish_leastcap_using_subcommand ps" -l json -d 'Print machine-readable JSON instead of text'
 complete -c leastcap -n "__fish_leastcap_using_subcommand ps" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c leastcap -n "__fish_leastcap_using_subcommand ps" -s V -l version -d 'Print version'
-complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode ps help" -f -a "explain" -d 'Explain capabilities: what each one allows, whether it amounts to root, and what narrower capability to grant instead'
-complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode ps help" -f -a "decode" -d 'Decode hexadecimal capability masks, such as the CapEff: line of /proc/PID/status'
-complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode ps help" -f -a "ps" -d 'Show which processes hold which capabilities, most dangerous first'
-complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode ps help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c leastcap -n "__fish_leastcap_using_subcommand run" -s u -l user -d 'Run as this user (name or uid); the gid defaults to the user\'s primary group' -r
+complete -c leastcap -n "__fish_leastcap_using_subcommand run" -s g -l group -d 'Run with this group (name or gid)' -r
+complete -c leastcap -n "__fish_leastcap_using_subcommand run" -l groups -d 'Supplementary groups, comma-separated names or gids (\'\' for none)' -r
+complete -c leastcap -n "__fish_leastcap_using_subcommand run" -s c -l caps -d 'Capabilities the program holds after exec (see CAPS below)' -r
+complete -c leastcap -n "__fish_leastcap_using_subcommand run" -l inheritable -d 'Set the inheritable set exactly (overrides what --caps implies)' -r
+complete -c leastcap -n "__fish_leastcap_using_subcommand run" -l ambient -d 'Set the ambient set exactly (each must be permitted and inheritable)' -r
+complete -c leastcap -n "__fish_leastcap_using_subcommand run" -l bounding -d 'Set the bounding set (default: exactly the requested capabilities)' -r
+complete -c leastcap -n "__fish_leastcap_using_subcommand run" -l securebits -d 'Securebits: names (noroot,noroot_locked,...), a number, or \'locked-down\' (noroot, no_setuid_fixup, no_cap_ambient_raise, all locked: uid 0 cannot regain capabilities)' -r
+complete -c leastcap -n "__fish_leastcap_using_subcommand run" -l color -d 'When to colour text output (NO_COLOR in the environment always disables colour)' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
+always\t'Colour even into a pipe (still never when NO_COLOR is set)'
+never\t''"
+complete -c leastcap -n "__fish_leastcap_using_subcommand run" -l init-groups -d 'Supplementary groups of --user from /etc/group (as initgroups(3))'
+complete -c leastcap -n "__fish_leastcap_using_subcommand run" -l keep-groups -d 'Keep leastcap\'s own supplementary groups'
+complete -c leastcap -n "__fish_leastcap_using_subcommand run" -l keep-bounding -d 'Keep leastcap\'s own bounding set'
+complete -c leastcap -n "__fish_leastcap_using_subcommand run" -l no-new-privs -d 'Set no_new_privs (the default)'
+complete -c leastcap -n "__fish_leastcap_using_subcommand run" -l allow-new-privs -d 'Do not set no_new_privs: setuid bits and file capabilities of the program (and of what it executes) are honoured'
+complete -c leastcap -n "__fish_leastcap_using_subcommand run" -s n -l dry-run -d 'Print the plan and what the program will hold after exec; run nothing'
+complete -c leastcap -n "__fish_leastcap_using_subcommand run" -l verify -d 'Stop the program at exec, compare its /proc/PID/status with the prediction, and kill it before it runs if anything differs'
+complete -c leastcap -n "__fish_leastcap_using_subcommand run" -l json -d 'Print machine-readable JSON instead of text'
+complete -c leastcap -n "__fish_leastcap_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c leastcap -n "__fish_leastcap_using_subcommand run" -s V -l version -d 'Print version'
+complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode ps run help" -f -a "explain" -d 'Explain capabilities: what each one allows, whether it amounts to root, and what narrower capability to grant instead'
+complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode ps run help" -f -a "decode" -d 'Decode hexadecimal capability masks, such as the CapEff: line of /proc/PID/status'
+complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode ps run help" -f -a "ps" -d 'Show which processes hold which capabilities, most dangerous first'
+complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode ps run help" -f -a "run" -d 'Run a program with exactly the capabilities, user and groups it needs'
+complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode ps run help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

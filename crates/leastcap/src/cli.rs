@@ -40,6 +40,7 @@ pub enum Command {
     Explain(commands::explain::ExplainArgs),
     Decode(commands::decode::DecodeArgs),
     Ps(commands::ps::PsArgs),
+    Run(commands::run::RunArgs),
 }
 
 /// The clap command tree, for the documentation generator.

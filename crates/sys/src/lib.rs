@@ -4,7 +4,9 @@
 //! crate forbids it. Every `unsafe` block here carries a `// SAFETY:` comment, and each
 //! wrapper returns a typed error that names what it was acting on.
 
+pub mod credentials;
 mod kernel;
+pub mod launch;
 pub mod thread_state;
 
 pub use kernel::{kernel_caps, KernelCapsError, CAP_LAST_CAP_PATH};

@@ -3,6 +3,7 @@
 pub mod decode;
 pub mod explain;
 pub mod ps;
+pub mod run;
 
 use crate::cli::Command;
 use crate::exit::Outcome;
@@ -13,6 +14,7 @@ pub fn dispatch(command: Command, printer: &Printer) -> anyhow::Result<Outcome> 
         Command::Explain(args) => explain::run(args, printer),
         Command::Decode(args) => decode::run(args, printer),
         Command::Ps(args) => ps::run(args, printer),
+        Command::Run(args) => run::run(args, printer),
     }
 }
 
