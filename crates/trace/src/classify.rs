@@ -121,6 +121,7 @@ pub fn call_site(stack: &[String]) -> Option<&str> {
 pub struct Classifier<'a> {
     knowledge: Knowledge<'a>,
     last_denied: HashMap<u32, Cap>,
+    held_at_start: u64,
 }
 
 impl Default for Classifier<'static> {
@@ -134,7 +135,18 @@ impl<'a> Classifier<'a> {
         Classifier {
             knowledge,
             last_denied: HashMap::new(),
+            held_at_start: 0,
         }
+    }
+
+    /// The capabilities (bit N = capability N) the traced program held in its effective set
+    /// when it started, e.g. every capability under `--caps all`. A *denied* check of one of
+    /// them means the program dropped the capability itself before that check (ping drops
+    /// its capabilities after opening its socket) and went on without it: such a check is
+    /// [`Class::Advisory`], not a need.
+    pub fn held_at_start(mut self, caps: u64) -> Classifier<'a> {
+        self.held_at_start = caps;
+        self
     }
 
     /// Capabilities whose checks need a kernel stack to be classified (advisory sites and
@@ -196,6 +208,18 @@ impl<'a> Classifier<'a> {
                 reason: format!("{} (call site {})", site.why, site.function),
                 grant: None,
                 site: Some(site.function),
+            };
+        }
+
+        if !event.verdict.is_granted() && self.held_at_start & (1u64 << cap.number()) != 0 {
+            return Classification {
+                class: Class::Advisory,
+                reason: format!(
+                    "{syscall}{site_text} was denied {cap}: the program held it at start and \
+                     dropped it itself before this check"
+                ),
+                grant: None,
+                site: None,
             };
         }
 

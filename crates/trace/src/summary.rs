@@ -127,7 +127,10 @@ fn recommendation(row: &SummaryRow) -> String {
             Some(narrow) => format!("grant {} instead of {}", upper(narrow), upper(row.cap)),
             None => format!("do not grant {}", upper(row.cap)),
         },
-        Class::Advisory => format!("not needed: {} is only probed here", upper(row.cap)),
+        Class::Advisory => format!(
+            "not needed: the program works without {} at these checks",
+            upper(row.cap)
+        ),
         Class::UserNamespace => format!(
             "not needed on the host: {} is checked inside the program's own user namespace",
             upper(row.cap)

@@ -352,3 +352,21 @@ fn classified_event_line_and_json() {
     );
     assert_eq!(json["verdict"], "granted");
 }
+
+#[test]
+fn denied_after_the_program_dropped_a_held_capability_is_advisory() {
+    let all = u64::MAX;
+    let mut classifier = fixture().held_at_start(all);
+    let capset = event(Cap::SETPCAP, "capset", false, &[]);
+    let c = classifier.classify(&capset);
+    assert_eq!(c.class, Class::Advisory);
+    assert!(c.reason.contains("dropped it itself"), "{}", c.reason);
+    // Granted checks stay needs.
+    let raw = event(Cap::NET_RAW, "socket", true, &[]);
+    assert_eq!(classifier.classify(&raw).class, Class::Needed);
+    // Without the start state a denial is still reported as a need.
+    assert_eq!(fixture().classify(&capset).class, Class::Needed);
+    // A capability the program never held: its denial is a need.
+    let mut only_raw = fixture().held_at_start(1 << Cap::NET_RAW.number());
+    assert_eq!(only_raw.classify(&capset).class, Class::Needed);
+}
