@@ -36,6 +36,7 @@ use aya::{Btf, Ebpf, EbpfLoader};
 pub use kallsyms::Kallsyms;
 use leastcap_events::raw::{self, RawAggKey, RawEvent, AGG_KEY_SIZE};
 pub use leastcap_events::{Backend, CapEvent};
+pub use target::unit_cgroup;
 
 /// The committed CO-RE object (built by `build-bpf.sh`).
 pub static BPF_OBJECT: &[u8] = include_bytes!("../bpf/capable.bpf.o");
@@ -50,7 +51,8 @@ pub enum Target {
     /// forked after the tracer starts (and those alive at start, see
     /// [`TraceOptions::include_existing_descendants`]).
     Pid(u32),
-    /// Every task in a cgroup v2 directory and its sub-cgroups.
+    /// Every task in a cgroup v2 directory and its sub-cgroups (a systemd unit's with
+    /// [`unit_cgroup`]).
     Cgroup(PathBuf),
 }
 

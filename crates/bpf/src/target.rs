@@ -74,6 +74,37 @@ fn cgroup2_mount_for(path: &Path) -> Option<PathBuf> {
         .max_by_key(|mount| mount.components().count())
 }
 
+/// The cgroup v2 directory of a systemd unit: `systemctl show --property=ControlGroup` joined
+/// to the cgroup2 mount point.
+pub fn unit_cgroup(unit: &str) -> Result<PathBuf, TraceError> {
+    let error = |reason: String| TraceError::Cgroup {
+        path: PathBuf::from(format!("(unit {unit})")),
+        reason,
+    };
+    if !Path::new("/run/systemd/system").exists() {
+        return Err(error("systemd is not running on this machine".into()));
+    }
+    let output = std::process::Command::new("systemctl")
+        .args(["show", "--property=ControlGroup", "--value", "--", unit])
+        .output()
+        .map_err(|e| error(format!("cannot run systemctl: {e}")))?;
+    let control_group = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    if !output.status.success() || control_group.is_empty() {
+        return Err(error(
+            "systemd reports no control group (is the unit running?)".into(),
+        ));
+    }
+    let mount = cgroup2_mount_for(Path::new("/sys/fs/cgroup/"))
+        .or_else(|| cgroup2_mount_for(Path::new("/sys/fs/cgroup/unified/")))
+        .ok_or_else(|| error("no cgroup v2 hierarchy is mounted".into()))?;
+    Ok(join_control_group(&mount, &control_group))
+}
+
+/// `/sys/fs/cgroup` + `/system.slice/x.service` (systemd's absolute cgroup path).
+pub(crate) fn join_control_group(mount: &Path, control_group: &str) -> PathBuf {
+    mount.join(control_group.trim_start_matches('/'))
+}
+
 /// The cgroup v2 id (the directory's inode number) and depth below the cgroup2 root.
 pub(crate) fn cgroup_id_and_level(path: &Path) -> Result<(u64, u32), TraceError> {
     let error = |reason: String| TraceError::Cgroup {
@@ -103,6 +134,30 @@ pub(crate) fn cgroup_id_and_level(path: &Path) -> Result<(u64, u32), TraceError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unit_cgroups_join_below_the_mount() {
+        assert_eq!(
+            join_control_group(Path::new("/sys/fs/cgroup"), "/system.slice/nginx.service"),
+            PathBuf::from("/sys/fs/cgroup/system.slice/nginx.service")
+        );
+        assert_eq!(
+            join_control_group(Path::new("/sys/fs/cgroup/unified"), "/"),
+            PathBuf::from("/sys/fs/cgroup/unified")
+        );
+    }
+
+    #[test]
+    fn unit_without_systemd_is_a_clear_error() {
+        if Path::new("/run/systemd/system").exists() {
+            // With systemd a unit that does not exist has no control group.
+            let err = unit_cgroup("leastcap-no-such-unit.service").expect_err("no such unit");
+            assert!(err.to_string().contains("no control group"), "{err}");
+        } else {
+            let err = unit_cgroup("ssh.service").expect_err("no systemd");
+            assert!(err.to_string().contains("systemd is not running"), "{err}");
+        }
+    }
 
     #[test]
     fn parses_ppid_even_with_parentheses_in_comm() {
