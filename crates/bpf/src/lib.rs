@@ -292,10 +292,19 @@ impl Tracer {
                         pid: root,
                         reason: e.to_string(),
                     })?;
+                let mut seeded = vec![root];
                 if options.include_existing_descendants {
                     for pid in target::descendants(root) {
-                        // A descendant that exits meanwhile is simply not found.
-                        let _ = targets.insert(pid, state, 0);
+                        if targets.insert(pid, state, 0).is_ok() {
+                            seeded.push(pid);
+                        }
+                    }
+                }
+                // A process that exited before it was seeded never gets its exit event:
+                // forget it now, or the tree would never look finished.
+                for pid in seeded {
+                    if !target::is_alive(pid) {
+                        let _ = targets.remove(&pid);
                     }
                 }
                 Some(tracking)

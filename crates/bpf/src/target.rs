@@ -24,6 +24,19 @@ pub(crate) fn ppid_from_stat(stat: &str) -> Option<u32> {
     fields.next()?.parse().ok()
 }
 
+/// Whether a process exists and has not exited (a zombie has run its exit hooks).
+pub(crate) fn is_alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let rest = &stat[stat.rfind(')')? + 1..];
+            rest.split_whitespace()
+                .next()
+                .map(|state| !matches!(state, "Z" | "X" | "x"))
+        })
+        .unwrap_or(false)
+}
+
 /// Every process descending from `root` (not `root` itself), alive now.
 pub(crate) fn descendants(root: u32) -> Vec<u32> {
     let mut parent_of = Vec::new();
@@ -164,6 +177,27 @@ mod tests {
         assert_eq!(ppid_from_stat("42 (a) b) S 7 42 42 0"), Some(7));
         assert_eq!(ppid_from_stat("1 (init) S 0 1 1"), Some(0));
         assert_eq!(ppid_from_stat("garbage"), None);
+    }
+
+    #[test]
+    fn zombies_are_not_alive() {
+        assert!(is_alive(std::process::id()));
+        let mut child = std::process::Command::new("true")
+            .spawn()
+            .expect("spawn true");
+        let pid = child.id();
+        // Unreaped, the child stays a zombie until wait(); poll its state (bounded).
+        let mut zombie = false;
+        for _ in 0..500 {
+            if !is_alive(pid) {
+                zombie = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(zombie, "an exited, unreaped child is not alive");
+        child.wait().expect("reap");
+        assert!(!is_alive(pid));
     }
 
     #[test]

@@ -407,3 +407,61 @@ fn unique_mode_streams_first_occurrences_and_counts_the_rest() {
     assert_eq!(counted, 1000, "{}", describe(&rows));
     assert_eq!(live.len(), rows.len(), "one live event per aggregate row");
 }
+
+#[test]
+fn attaching_to_a_running_process_includes_its_existing_children() {
+    if !privileged("attaching_to_a_running_process_includes_its_existing_children") {
+        return;
+    }
+    let _guard = serial();
+    // sh forks capprog (not exec: a command follows), which waits on the shared stdin.
+    let mut sh = std::process::Command::new("sh")
+        .args(["-c", r#""$0" rawsock; true"#])
+        .arg(common::capprog())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn sh");
+    let sh_pid = sh.id();
+    let child_of_sh = || {
+        std::fs::read_to_string(format!("/proc/{sh_pid}/task/{sh_pid}/children"))
+            .ok()
+            .and_then(|text| text.split_whitespace().next()?.parse::<u32>().ok())
+    };
+    let mut capprog_pid = None;
+    for _ in 0..1000 {
+        capprog_pid = child_of_sh();
+        if capprog_pid.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let capprog_pid = capprog_pid.expect("sh started capprog");
+    let mut tracer = start(sh_pid, TraceOptions::default());
+    use std::io::Write;
+    sh.stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"g")
+        .expect("release");
+    let mut events = Vec::new();
+    loop {
+        events.extend(
+            tracer
+                .poll(std::time::Duration::from_millis(50))
+                .expect("poll"),
+        );
+        if sh.try_wait().expect("wait").is_some() {
+            events.extend(tracer.drain());
+            break;
+        }
+    }
+    let text = describe(&events);
+    assert!(
+        events
+            .iter()
+            .any(|e| e.cap == Cap::NET_RAW && e.pid == capprog_pid),
+        "the pre-existing child's check is missing:\n{text}"
+    );
+    assert_eq!(tracer.tracked_processes(), Some(0), "{text}");
+}
