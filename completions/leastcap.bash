@@ -22,6 +22,9 @@ _leastcap() {
             leastcap,explain)
                 cmd="leastcap__subcmd__explain"
                 ;;
+            leastcap,getcap)
+                cmd="leastcap__subcmd__getcap"
+                ;;
             leastcap,help)
                 cmd="leastcap__subcmd__help"
                 ;;
@@ -31,11 +34,20 @@ _leastcap() {
             leastcap,run)
                 cmd="leastcap__subcmd__run"
                 ;;
+            leastcap,scan)
+                cmd="leastcap__subcmd__scan"
+                ;;
+            leastcap,setcap)
+                cmd="leastcap__subcmd__setcap"
+                ;;
             leastcap__subcmd__help,decode)
                 cmd="leastcap__subcmd__help__subcmd__decode"
                 ;;
             leastcap__subcmd__help,explain)
                 cmd="leastcap__subcmd__help__subcmd__explain"
+                ;;
+            leastcap__subcmd__help,getcap)
+                cmd="leastcap__subcmd__help__subcmd__getcap"
                 ;;
             leastcap__subcmd__help,help)
                 cmd="leastcap__subcmd__help__subcmd__help"
@@ -46,6 +58,12 @@ _leastcap() {
             leastcap__subcmd__help,run)
                 cmd="leastcap__subcmd__help__subcmd__run"
                 ;;
+            leastcap__subcmd__help,scan)
+                cmd="leastcap__subcmd__help__subcmd__scan"
+                ;;
+            leastcap__subcmd__help,setcap)
+                cmd="leastcap__subcmd__help__subcmd__setcap"
+                ;;
             *)
                 ;;
         esac
@@ -53,7 +71,7 @@ _leastcap() {
 
     case "${cmd}" in
         leastcap)
-            opts="-h -V --json --color --help --version explain decode ps run help"
+            opts="-h -V --json --color --help --version explain decode getcap setcap scan ps run help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -114,8 +132,26 @@ _leastcap() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        leastcap__subcmd__getcap)
+            opts="-r -n -v -h -V --json --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         leastcap__subcmd__help)
-            opts="explain decode ps run help"
+            opts="explain decode getcap setcap scan ps run help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -143,6 +179,20 @@ _leastcap() {
             return 0
             ;;
         leastcap__subcmd__help__subcmd__explain)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        leastcap__subcmd__help__subcmd__getcap)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -185,6 +235,34 @@ _leastcap() {
             return 0
             ;;
         leastcap__subcmd__help__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        leastcap__subcmd__help__subcmd__scan)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        leastcap__subcmd__help__subcmd__setcap)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -276,6 +354,66 @@ _leastcap() {
                     return 0
                     ;;
                 --securebits)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        leastcap__subcmd__scan)
+            opts="-h -V --all-filesystems --threads --export --json --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --threads)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --export)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        leastcap__subcmd__setcap)
+            opts="-r -v -q -n -f -h -V --force --add --drop --apply --json --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --drop)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --apply)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -32,6 +32,9 @@ complete -c leastcap -n "__fish_leastcap_needs_command" -s h -l help -d 'Print h
 complete -c leastcap -n "__fish_leastcap_needs_command" -s V -l version -d 'Print version'
 complete -c leastcap -n "__fish_leastcap_needs_command" -f -a "explain" -d 'Explain capabilities: what each one allows, whether it amounts to root, and what narrower capability to grant instead'
 complete -c leastcap -n "__fish_leastcap_needs_command" -f -a "decode" -d 'Decode hexadecimal capability masks, such as the CapEff: line of /proc/PID/status'
+complete -c leastcap -n "__fish_leastcap_needs_command" -f -a "getcap" -d 'Show the capabilities stored on files (the security.capability attribute)'
+complete -c leastcap -n "__fish_leastcap_needs_command" -f -a "setcap" -d 'Set, change, remove or verify the capabilities stored on files'
+complete -c leastcap -n "__fish_leastcap_needs_command" -f -a "scan" -d 'Find every setuid file, setgid file and file with capabilities, in one fast pass'
 complete -c leastcap -n "__fish_leastcap_needs_command" -f -a "ps" -d 'Show which processes hold which capabilities, most dangerous first'
 complete -c leastcap -n "__fish_leastcap_needs_command" -f -a "run" -d 'Run a program with exactly the capabilities, user and groups it needs'
 complete -c leastcap -n "__fish_leastcap_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -48,6 +51,38 @@ never\t''"
 complete -c leastcap -n "__fish_leastcap_using_subcommand decode" -l json -d 'Print machine-readable JSON instead of text'
 complete -c leastcap -n "__fish_leastcap_using_subcommand decode" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c leastcap -n "__fish_leastcap_using_subcommand decode" -s V -l version -d 'Print version'
+complete -c leastcap -n "__fish_leastcap_using_subcommand getcap" -l color -d 'When to colour text output (NO_COLOR in the environment always disables colour)' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
+always\t'Colour even into a pipe (still never when NO_COLOR is set)'
+never\t''"
+complete -c leastcap -n "__fish_leastcap_using_subcommand getcap" -s r -d 'Walk directories recursively (symlinks are never followed)'
+complete -c leastcap -n "__fish_leastcap_using_subcommand getcap" -s n -d 'Print the rootid of namespaced (v3) capabilities: ` [rootid=N]`'
+complete -c leastcap -n "__fish_leastcap_using_subcommand getcap" -s v -d 'Also print files without capabilities, and `(Not a regular file)` for the rest'
+complete -c leastcap -n "__fish_leastcap_using_subcommand getcap" -l json -d 'Print machine-readable JSON instead of text'
+complete -c leastcap -n "__fish_leastcap_using_subcommand getcap" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c leastcap -n "__fish_leastcap_using_subcommand getcap" -s V -l version -d 'Print version'
+complete -c leastcap -n "__fish_leastcap_using_subcommand setcap" -s n -d 'Write namespaced (v3) capabilities for this root uid (a positive integer)' -r
+complete -c leastcap -n "__fish_leastcap_using_subcommand setcap" -l add -d 'Add these capabilities to each FILE\'s current ones (all arguments are files)' -r
+complete -c leastcap -n "__fish_leastcap_using_subcommand setcap" -l drop -d 'Remove these capabilities (e.g. net_admin,cap_sys_ptrace) from each FILE' -r
+complete -c leastcap -n "__fish_leastcap_using_subcommand setcap" -l apply -d 'Restore the file capabilities saved in a manifest (`leastcap scan --export`)' -r -F
+complete -c leastcap -n "__fish_leastcap_using_subcommand setcap" -l color -d 'When to colour text output (NO_COLOR in the environment always disables colour)' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
+always\t'Colour even into a pipe (still never when NO_COLOR is set)'
+never\t''"
+complete -c leastcap -n "__fish_leastcap_using_subcommand setcap" -s r -d 'Remove the capabilities of each FILE (all arguments are files)'
+complete -c leastcap -n "__fish_leastcap_using_subcommand setcap" -s v -d 'Verify: compare each FILE with TEXT, print `FILE: OK` or `FILE differs in [pie]`'
+complete -c leastcap -n "__fish_leastcap_using_subcommand setcap" -s q -d 'Quiet: no verification lines and no warnings'
+complete -c leastcap -n "__fish_leastcap_using_subcommand setcap" -s f -l force -d 'Accept effective flags that do not cover all of P∪I (libcap ≤ 2.69 behaviour)'
+complete -c leastcap -n "__fish_leastcap_using_subcommand setcap" -l json -d 'Print machine-readable JSON instead of text'
+complete -c leastcap -n "__fish_leastcap_using_subcommand setcap" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c leastcap -n "__fish_leastcap_using_subcommand setcap" -s V -l version -d 'Print version'
+complete -c leastcap -n "__fish_leastcap_using_subcommand scan" -l threads -d 'Worker threads (default: one per core)' -r
+complete -c leastcap -n "__fish_leastcap_using_subcommand scan" -l export -d 'Also write the file capabilities found to a manifest for `leastcap setcap --apply`' -r -F
+complete -c leastcap -n "__fish_leastcap_using_subcommand scan" -l color -d 'When to colour text output (NO_COLOR in the environment always disables colour)' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
+always\t'Colour even into a pipe (still never when NO_COLOR is set)'
+never\t''"
+complete -c leastcap -n "__fish_leastcap_using_subcommand scan" -l all-filesystems -d 'Cross into other mounted file systems (pseudo and network ones are still skipped)'
+complete -c leastcap -n "__fish_leastcap_using_subcommand scan" -l json -d 'Print machine-readable JSON instead of text'
+complete -c leastcap -n "__fish_leastcap_using_subcommand scan" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c leastcap -n "__fish_leastcap_using_subcommand scan" -s V -l version -d 'Print version'
 complete -c leastcap -n "__fish_leastcap_using_subcommand ps" -l pid -d 'Only these processes (a thread id selects that thread), shown in detail' -r
 complete -c leastcap -n "__fish_leastcap_using_subcommand ps" -l user -d 'Only processes whose real or effective user is USER (a name or a number)' -r
 complete -c leastcap -n "__fish_leastcap_using_subcommand ps" -l cap -d 'Only processes that can use CAP, with the sets through which they can (effective: now; permitted: after raising it; ambient: kept across execve; inheritable: through execve of a file with CAP in its inheritable set)' -r
@@ -82,8 +117,11 @@ complete -c leastcap -n "__fish_leastcap_using_subcommand run" -l verify -d 'Sto
 complete -c leastcap -n "__fish_leastcap_using_subcommand run" -l json -d 'Print machine-readable JSON instead of text'
 complete -c leastcap -n "__fish_leastcap_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c leastcap -n "__fish_leastcap_using_subcommand run" -s V -l version -d 'Print version'
-complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode ps run help" -f -a "explain" -d 'Explain capabilities: what each one allows, whether it amounts to root, and what narrower capability to grant instead'
-complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode ps run help" -f -a "decode" -d 'Decode hexadecimal capability masks, such as the CapEff: line of /proc/PID/status'
-complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode ps run help" -f -a "ps" -d 'Show which processes hold which capabilities, most dangerous first'
-complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode ps run help" -f -a "run" -d 'Run a program with exactly the capabilities, user and groups it needs'
-complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode ps run help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode getcap setcap scan ps run help" -f -a "explain" -d 'Explain capabilities: what each one allows, whether it amounts to root, and what narrower capability to grant instead'
+complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode getcap setcap scan ps run help" -f -a "decode" -d 'Decode hexadecimal capability masks, such as the CapEff: line of /proc/PID/status'
+complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode getcap setcap scan ps run help" -f -a "getcap" -d 'Show the capabilities stored on files (the security.capability attribute)'
+complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode getcap setcap scan ps run help" -f -a "setcap" -d 'Set, change, remove or verify the capabilities stored on files'
+complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode getcap setcap scan ps run help" -f -a "scan" -d 'Find every setuid file, setgid file and file with capabilities, in one fast pass'
+complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode getcap setcap scan ps run help" -f -a "ps" -d 'Show which processes hold which capabilities, most dangerous first'
+complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode getcap setcap scan ps run help" -f -a "run" -d 'Run a program with exactly the capabilities, user and groups it needs'
+complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode getcap setcap scan ps run help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -39,6 +39,9 @@ pub struct Cli {
 pub enum Command {
     Explain(commands::explain::ExplainArgs),
     Decode(commands::decode::DecodeArgs),
+    Getcap(commands::getcap::GetcapArgs),
+    Setcap(commands::setcap::SetcapArgs),
+    Scan(commands::scan::ScanArgs),
     Ps(commands::ps::PsArgs),
     Run(commands::run::RunArgs),
 }

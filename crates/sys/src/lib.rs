@@ -5,6 +5,7 @@
 //! wrapper returns a typed error that names what it was acting on.
 
 pub mod credentials;
+pub mod fs;
 mod kernel;
 pub mod launch;
 pub mod thread_state;

@@ -2,8 +2,11 @@
 
 pub mod decode;
 pub mod explain;
+pub mod getcap;
 pub mod ps;
 pub mod run;
+pub mod scan;
+pub mod setcap;
 
 use crate::cli::Command;
 use crate::exit::Outcome;
@@ -15,6 +18,9 @@ pub fn dispatch(command: Command, printer: &Printer) -> anyhow::Result<Outcome> 
         Command::Decode(args) => decode::run(args, printer),
         Command::Ps(args) => ps::run(args, printer),
         Command::Run(args) => run::run(args, printer),
+        Command::Getcap(args) => getcap::run(args, printer),
+        Command::Setcap(args) => setcap::run(args, printer),
+        Command::Scan(args) => scan::run(args, printer),
     }
 }
 

@@ -1,0 +1,370 @@
+//! `leastcap setcap` on the real kernel, with libcap's getcap/setcap as oracles.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use leastcap_files::setcap::{apply, Change, SetcapError};
+use leastcap_files::xattr::read_caps;
+use leastcap_model::{CapState, FileCaps, KernelCaps};
+use leastcap_testkit as testkit;
+
+fn ready(test: &str) -> bool {
+    testkit::privileged(test) && testkit::tool(test, "getcap") && testkit::tool(test, "setcap")
+}
+
+fn leastcap() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_leastcap"))
+}
+
+fn getcap(path: &Path) -> String {
+    let out = Command::new(testkit::which("getcap").expect("getcap"))
+        .arg("-n")
+        .arg(path)
+        .output()
+        .expect("getcap");
+    String::from_utf8_lossy(&out.stdout).trim_end().to_string()
+}
+
+fn run(args: &[&str], file: &Path) -> (i32, String, String) {
+    testkit::output(leastcap().arg("setcap").args(args).arg(file))
+}
+
+#[test]
+fn replace_add_drop_remove_and_verify() {
+    if !ready("replace_add_drop_remove_and_verify") {
+        return;
+    }
+    let dir = testkit::temp_dir();
+    let file = dir.path().join("tool");
+    std::fs::write(&file, b"x").expect("write");
+    let shown = file.display().to_string();
+
+    assert_eq!(run(&["cap_net_raw=ep"], &file).0, 0);
+    assert_eq!(getcap(&file), format!("{shown} cap_net_raw=ep"));
+    assert_eq!(run(&["--add", "cap_net_admin,cap_kill=ep"], &file).0, 0);
+    assert_eq!(
+        getcap(&file),
+        format!("{shown} cap_kill,cap_net_admin,cap_net_raw=ep")
+    );
+    assert_eq!(run(&["--drop", "net_admin,cap_kill"], &file).0, 0);
+    assert_eq!(getcap(&file), format!("{shown} cap_net_raw=ep"));
+    // --add keeps a v3 rootid and -n sets one.
+    assert_eq!(run(&["-n", "1000", "cap_chown=p"], &file).0, 0);
+    assert_eq!(getcap(&file), format!("{shown} cap_chown=p [rootid=1000]"));
+    assert_eq!(run(&["--add", "cap_fowner=p"], &file).0, 0);
+    assert_eq!(
+        getcap(&file),
+        format!("{shown} cap_chown,cap_fowner=p [rootid=1000]")
+    );
+
+    // -v: the same lines and exit codes as libcap's setcap -v.
+    let setcap = testkit::which("setcap").expect("setcap");
+    for (args, code) in [
+        (vec!["-v", "cap_chown,cap_fowner=p"], 1), // rootid differs
+        (vec!["-v", "-n", "1000", "cap_chown,cap_fowner=p"], 0),
+        (vec!["-v", "-n", "1000", "cap_chown=p"], 1),
+        (vec!["-v", "-n", "1000", "cap_chown,cap_fowner=ep"], 1),
+        (vec!["-v", "-n", "1000", "cap_chown,cap_fowner=eip"], 1),
+    ] {
+        let ours = run(&args, &file);
+        let theirs = testkit::output(Command::new(&setcap).args(&args).arg(&file));
+        assert_eq!((ours.0, &ours.1), (theirs.0, &theirs.1), "setcap {args:?}");
+        assert_eq!(ours.0, code, "setcap {args:?}: {}", ours.1);
+    }
+    let quiet = run(&["-q", "-v", "cap_kill=p"], &file);
+    assert_eq!((quiet.0, quiet.1.as_str()), (1, ""));
+
+    // -r, then -r again: libcap's message and exit 1.
+    assert_eq!(run(&["-r"], &file).0, 0);
+    assert_eq!(getcap(&file), "");
+    let again = run(&["-r"], &file);
+    assert_eq!(again.0, 1);
+    assert_eq!(
+        again.2.trim(),
+        format!("File '{shown}' has no capablity to remove")
+    );
+    // `-` reads the text from stdin (lines until an empty one), like libcap's setcap.
+    let mut child = leastcap()
+        .args(["setcap", "-"])
+        .arg(&file)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(b"cap_kill=p\ncap_chown+p\n\nignored\n")
+            .expect("write");
+    }
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Please enter caps for file [empty line to end]:\n"
+    );
+    assert_eq!(getcap(&file), format!("{shown} cap_chown,cap_kill=p"));
+    // --drop of the last capability removes the attribute.
+    assert_eq!(run(&["cap_kill=p"], &file).0, 0);
+    assert_eq!(run(&["--drop", "kill"], &file).0, 0);
+    assert_eq!(read_caps(&file, false).expect("read"), None);
+}
+
+#[test]
+fn refuses_like_libcap_2_70() {
+    if !ready("refuses_like_libcap_2_70") {
+        return;
+    }
+    let dir = testkit::temp_dir();
+    let file = dir.path().join("tool");
+    std::fs::write(&file, b"x").expect("write");
+    for text in ["", " ", "\t"] {
+        let (code, _, err) = run(&[text], &file);
+        assert_eq!(code, 1);
+        assert_eq!(
+            err.trim(),
+            "empty space is an invalid capability, did you mean -r?"
+        );
+    }
+    let (code, _, err) = run(&["cap_net_raw=ep cap_kill=p"], &file);
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with(
+            "Error: under Linux, effective file capabilities must either be empty, or\n"
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        read_caps(&file, false).expect("read"),
+        None,
+        "nothing written"
+    );
+    assert_eq!(run(&["--force", "cap_net_raw=ep cap_kill=p"], &file).0, 0);
+    assert_eq!(
+        getcap(&file),
+        format!("{} cap_kill,cap_net_raw=ep", file.display())
+    );
+    let (code, _, err) = run(&["-n", "0", "cap_kill=p"], &file);
+    assert_eq!(
+        (code, err.trim()),
+        (1, "bad ns rootid: want positive integer, got \"0\"")
+    );
+    let (code, _, _) = run(&["cap_bogus=p"], &file);
+    assert_eq!(code, 1);
+    // A symlink and a fifo are refused with libcap's message, and nothing is written.
+    let link = dir.path().join("link");
+    std::os::unix::fs::symlink(&file, &link).expect("symlink");
+    let (code, _, err) = run(&["cap_chown=p"], &link);
+    assert_eq!(
+        (code, err.trim().to_string()),
+        (
+            1,
+            format!("Invalid file '{}' for capability operation", link.display())
+        )
+    );
+    let fifo = dir.path().join("fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo")
+        .success());
+    assert_eq!(run(&["cap_chown=p"], &fifo).0, 1);
+    assert_eq!(
+        getcap(&file),
+        format!("{} cap_kill,cap_net_raw=ep", file.display())
+    );
+}
+
+#[test]
+fn warns_about_setuid_writable_and_foreign_files() {
+    if !ready("warns_about_setuid_writable_and_foreign_files") {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let dir = testkit::temp_dir();
+    let file = dir.path().join("tool");
+    std::fs::write(&file, b"x").expect("write");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o4777)).expect("chmod");
+    std::os::unix::fs::chown(&file, Some(1000), None).expect("chown");
+    // chown clears setuid; set it again.
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o4777)).expect("chmod");
+    let (code, _, err) = run(&["cap_kill=p"], &file);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("setuid"), "{err}");
+    assert!(err.contains("writable by a user other than root"), "{err}");
+    assert!(err.contains("owned by uid 1000"), "{err}");
+    let (code, _, err) = run(&["-q", "cap_kill=p"], &file);
+    assert_eq!((code, err.as_str()), (0, ""));
+}
+
+/// A binary that is executing can still get capabilities (no ETXTBSY: the file is opened
+/// read-only), and the running process is not disturbed.
+#[test]
+fn sets_caps_on_a_running_binary() {
+    if !ready("sets_caps_on_a_running_binary") {
+        return;
+    }
+    let dir = testkit::temp_dir();
+    let sleep = testkit::copy_binary(
+        &testkit::which("sleep").expect("sleep"),
+        dir.path(),
+        "sleep",
+    );
+    let mut child = Command::new(&sleep)
+        .arg("30")
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("start sleep");
+    // Wait until the child has exec'ed the copy (its /proc/PID/exe is the file).
+    let exe = format!("/proc/{}/exe", child.id());
+    for _ in 0..1000 {
+        if std::fs::read_link(&exe).is_ok_and(|target| target == sleep) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert_eq!(std::fs::read_link(&exe).expect("exe"), sleep);
+    let result = run(&["cap_net_raw=ep"], &sleep);
+    let still_running = child.try_wait().expect("try_wait").is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(result.0, 0, "{}", result.2);
+    assert!(still_running);
+    assert_eq!(
+        getcap(&sleep),
+        format!("{} cap_net_raw=ep", sleep.display())
+    );
+    // libcap's setcap does the same; the contrast is libcap-ng's filecap, which opens for
+    // writing and fails with ETXTBSY.
+}
+
+/// A thread keeps swapping a symlink (to a victim file) and a regular file into the target
+/// path while setcap runs on it: the victim must never receive an attribute.
+#[test]
+fn never_writes_through_a_swapped_in_symlink() {
+    if !ready("never_writes_through_a_swapped_in_symlink") {
+        return;
+    }
+    let dir = testkit::temp_dir();
+    let root = dir.path().to_path_buf();
+    let victim = root.join("victim");
+    std::fs::write(&victim, b"precious").expect("write");
+    let target = root.join("target");
+    std::fs::write(&target, b"x").expect("write");
+    let stop = Arc::new(AtomicBool::new(false));
+    let swapper = {
+        let stop = Arc::clone(&stop);
+        let root = root.clone();
+        std::thread::spawn(move || {
+            let mut swaps = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let link = root.join("tmp-link");
+                let _ = std::fs::remove_file(&link);
+                std::os::unix::fs::symlink(root.join("victim"), &link).expect("symlink");
+                std::fs::rename(&link, root.join("target")).expect("rename link");
+                let file = root.join("tmp-file");
+                std::fs::write(&file, b"x").expect("write");
+                std::fs::rename(&file, root.join("target")).expect("rename file");
+                swaps += 1;
+            }
+            swaps
+        })
+    };
+    let caps = FileCaps::from_state(
+        &CapState::from_text("cap_sys_admin=ep", KernelCaps::LINUX_6).expect("text"),
+    )
+    .expect("caps");
+    let (mut written, mut refused, mut other) = (0, 0, 0);
+    // Bounded: stop once both outcomes were seen often enough (no wall-clock limits).
+    for _ in 0..200_000 {
+        match apply(&target, Change::Set(caps), None) {
+            Ok(_) => written += 1,
+            Err(SetcapError::InvalidFile { .. }) => refused += 1,
+            Err(_) => other += 1,
+        }
+        if written >= 20 && refused >= 20 {
+            break;
+        }
+        std::thread::yield_now();
+    }
+    stop.store(true, Ordering::Relaxed);
+    let swaps = swapper.join().expect("swapper");
+    assert_eq!(
+        read_caps(&victim, false).expect("read victim"),
+        None,
+        "the victim got capabilities"
+    );
+    assert!(swaps > 0);
+    // The race really happened both ways: some writes landed on the regular file, some
+    // attempts met the symlink and were refused.
+    assert!(
+        written > 0 && refused > 0,
+        "written {written}, refused {refused}, other {other}"
+    );
+    // The same through the binary: the symlink in place is refused.
+    let link = root.join("final-link");
+    std::os::unix::fs::symlink(&victim, &link).expect("symlink");
+    assert_eq!(run(&["cap_sys_admin=ep"], &link).0, 1);
+    assert_eq!(read_caps(&victim, false).expect("read victim"), None);
+}
+
+#[test]
+fn manifest_export_and_apply_restore_caps() {
+    if !ready("manifest_export_and_apply_restore_caps") {
+        return;
+    }
+    let dir = testkit::temp_dir();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("tree/sub")).expect("mkdir");
+    let files = [
+        ("tree/a", "cap_net_raw=ep"),
+        ("tree/sub/b", "cap_kill,cap_chown=eip"),
+        ("tree/sub/odd\nname", "="),
+    ];
+    for (name, text) in files {
+        std::fs::write(root.join(name), b"x").expect("write");
+        assert_eq!(run(&[text], &root.join(name)).0, 0);
+    }
+    std::fs::write(root.join("tree/v3"), b"x").expect("write");
+    assert_eq!(
+        run(&["-n", "1000", "cap_kill=p"], &root.join("tree/v3")).0,
+        0
+    );
+    let before = testkit::output(
+        Command::new(testkit::which("getcap").expect("getcap"))
+            .args(["-r", "-n"])
+            .arg(root.join("tree")),
+    );
+    let manifest = root.join("caps.manifest");
+    let (code, _, err) = testkit::output(
+        leastcap()
+            .args(["scan", "--export"])
+            .arg(&manifest)
+            .arg(root.join("tree")),
+    );
+    assert_eq!(code, 0, "{err}");
+    // Lose the capabilities (as an image build would), then restore them.
+    for name in ["tree/a", "tree/sub/b", "tree/sub/odd\nname", "tree/v3"] {
+        assert_eq!(run(&["-r"], &root.join(name)).0, 0);
+    }
+    let verify = testkit::output(leastcap().args(["setcap", "-v", "--apply"]).arg(&manifest));
+    assert_eq!(
+        verify.0, 1,
+        "verification fails before the restore: {}",
+        verify.1
+    );
+    let (code, _, err) = testkit::output(leastcap().args(["setcap", "--apply"]).arg(&manifest));
+    assert_eq!(code, 0, "{err}");
+    let after = testkit::output(
+        Command::new(testkit::which("getcap").expect("getcap"))
+            .args(["-r", "-n"])
+            .arg(root.join("tree")),
+    );
+    assert_eq!(after.1, before.1);
+    assert_eq!(before.1.lines().count(), 5, "{}", before.1);
+    let verify = testkit::output(leastcap().args(["setcap", "-v", "--apply"]).arg(&manifest));
+    assert_eq!(verify.0, 0, "{}", verify.1);
+}
