@@ -5,6 +5,7 @@
  *   rawsock            socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)       -> CAP_NET_RAW
  *   fork-rawsock       a forked child does rawsock
  *   thread-rawsock     a second thread does rawsock
+ *   fork-tree N        N children, each forking a grandchild; all 2N do rawsock
  *   ioprio N           N x ioprio_set(IOPRIO_CLASS_RT): one check each (SYS_ADMIN, then SYS_NICE);
  *                      prints "ioprio N NANOSECONDS" for the loop
  *   mmap               map and touch 64 MiB of private writable memory (overcommit heuristic)
@@ -69,6 +70,23 @@ int main(int argc, char **argv)
 				_exit(0);
 			}
 			waitpid(pid, NULL, 0);
+		} else if (strcmp(a, "fork-tree") == 0 && i + 1 < argc) {
+			long n = atol(argv[++i]);
+			for (long k = 0; k < n; k++) {
+				pid_t child = fork();
+				if (child == 0) {
+					pid_t grandchild = fork();
+					if (grandchild == 0) {
+						rawsock();
+						_exit(0);
+					}
+					rawsock();
+					waitpid(grandchild, NULL, 0);
+					_exit(0);
+				}
+			}
+			while (wait(NULL) > 0)
+				;
 		} else if (strcmp(a, "thread-rawsock") == 0) {
 			pthread_t t;
 			pthread_create(&t, NULL, thread_main, NULL);

@@ -465,3 +465,25 @@ fn attaching_to_a_running_process_includes_its_existing_children() {
     );
     assert_eq!(tracer.tracked_processes(), Some(0), "{text}");
 }
+
+#[test]
+fn children_and_grandchildren_are_followed() {
+    if !privileged("children_and_grandchildren_are_followed") {
+        return;
+    }
+    let _guard = serial();
+    let child = Gated::spawn(&["fork-tree", "20"]);
+    let root = child.pid();
+    let mut tracer = start(root, TraceOptions::default());
+    let events = child.run_traced(&mut tracer);
+    let text = describe(&events);
+    let pids: std::collections::BTreeSet<u32> = events
+        .iter()
+        .filter(|e| e.cap == Cap::NET_RAW)
+        .map(|e| e.pid)
+        .collect();
+    assert_eq!(pids.len(), 40, "20 children and 20 grandchildren:\n{text}");
+    assert!(!pids.contains(&root));
+    assert_eq!(tracer.tracked_processes(), Some(0));
+    assert_eq!(tracer.stats().expect("stats").lost, 0);
+}
