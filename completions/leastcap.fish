@@ -37,6 +37,7 @@ complete -c leastcap -n "__fish_leastcap_needs_command" -f -a "setcap" -d 'Set, 
 complete -c leastcap -n "__fish_leastcap_needs_command" -f -a "scan" -d 'Find every setuid file, setgid file and file with capabilities, in one fast pass'
 complete -c leastcap -n "__fish_leastcap_needs_command" -f -a "ps" -d 'Show which processes hold which capabilities, most dangerous first'
 complete -c leastcap -n "__fish_leastcap_needs_command" -f -a "run" -d 'Run a program with exactly the capabilities, user and groups it needs'
+complete -c leastcap -n "__fish_leastcap_needs_command" -f -a "trace" -d 'Trace the kernel\'s capability checks of a program, a process tree or a cgroup, and say which capabilities it needs'
 complete -c leastcap -n "__fish_leastcap_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c leastcap -n "__fish_leastcap_using_subcommand explain" -s s -l search -d 'List every capability whose description contains all of these words (like capsh --suggest)' -r
 complete -c leastcap -n "__fish_leastcap_using_subcommand explain" -l color -d 'When to colour text output (NO_COLOR in the environment always disables colour)' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
@@ -117,11 +118,44 @@ complete -c leastcap -n "__fish_leastcap_using_subcommand run" -l verify -d 'Sto
 complete -c leastcap -n "__fish_leastcap_using_subcommand run" -l json -d 'Print machine-readable JSON instead of text'
 complete -c leastcap -n "__fish_leastcap_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c leastcap -n "__fish_leastcap_using_subcommand run" -s V -l version -d 'Print version'
-complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode getcap setcap scan ps run help" -f -a "explain" -d 'Explain capabilities: what each one allows, whether it amounts to root, and what narrower capability to grant instead'
-complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode getcap setcap scan ps run help" -f -a "decode" -d 'Decode hexadecimal capability masks, such as the CapEff: line of /proc/PID/status'
-complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode getcap setcap scan ps run help" -f -a "getcap" -d 'Show the capabilities stored on files (the security.capability attribute)'
-complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode getcap setcap scan ps run help" -f -a "setcap" -d 'Set, change, remove or verify the capabilities stored on files'
-complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode getcap setcap scan ps run help" -f -a "scan" -d 'Find every setuid file, setgid file and file with capabilities, in one fast pass'
-complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode getcap setcap scan ps run help" -f -a "ps" -d 'Show which processes hold which capabilities, most dangerous first'
-complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode getcap setcap scan ps run help" -f -a "run" -d 'Run a program with exactly the capabilities, user and groups it needs'
-complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode getcap setcap scan ps run help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c leastcap -n "__fish_leastcap_using_subcommand trace" -s u -l user -d 'Run as this user (name or uid); the gid defaults to the user\'s primary group' -r
+complete -c leastcap -n "__fish_leastcap_using_subcommand trace" -s g -l group -d 'Run with this group (name or gid)' -r
+complete -c leastcap -n "__fish_leastcap_using_subcommand trace" -l groups -d 'Supplementary groups, comma-separated names or gids (\'\' for none)' -r
+complete -c leastcap -n "__fish_leastcap_using_subcommand trace" -s c -l caps -d 'Capabilities the program holds after exec (see CAPS below)' -r
+complete -c leastcap -n "__fish_leastcap_using_subcommand trace" -l inheritable -d 'Set the inheritable set exactly (overrides what --caps implies)' -r
+complete -c leastcap -n "__fish_leastcap_using_subcommand trace" -l ambient -d 'Set the ambient set exactly (each must be permitted and inheritable)' -r
+complete -c leastcap -n "__fish_leastcap_using_subcommand trace" -l bounding -d 'Set the bounding set (default: exactly the requested capabilities)' -r
+complete -c leastcap -n "__fish_leastcap_using_subcommand trace" -l securebits -d 'Securebits: names (noroot,noroot_locked,...), a number, or \'locked-down\' (noroot, no_setuid_fixup, no_cap_ambient_raise, all locked: uid 0 cannot regain capabilities)' -r
+complete -c leastcap -n "__fish_leastcap_using_subcommand trace" -s p -l pid -d 'Trace a running process and its descendants instead of starting a program' -r
+complete -c leastcap -n "__fish_leastcap_using_subcommand trace" -l cgroup -d 'Trace every process in a cgroup v2 directory (and its sub-cgroups)' -r -F
+complete -c leastcap -n "__fish_leastcap_using_subcommand trace" -l unit -d 'Trace a systemd unit (its cgroup)' -r
+complete -c leastcap -n "__fish_leastcap_using_subcommand trace" -l duration -d 'Stop after this many seconds (for --pid, --cgroup and --unit)' -r
+complete -c leastcap -n "__fish_leastcap_using_subcommand trace" -l backend -d 'Use this backend instead of the best one the kernel allows' -r -f -a "fexit\t''
+tp-btf\t''
+raw-tp\t''
+tracepoint\t''
+kprobe\t''"
+complete -c leastcap -n "__fish_leastcap_using_subcommand trace" -s o -l output -d 'Write the trace here instead of standard error' -r -F
+complete -c leastcap -n "__fish_leastcap_using_subcommand trace" -l color -d 'When to colour text output (NO_COLOR in the environment always disables colour)' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'
+always\t'Colour even into a pipe (still never when NO_COLOR is set)'
+never\t''"
+complete -c leastcap -n "__fish_leastcap_using_subcommand trace" -l init-groups -d 'Supplementary groups of --user from /etc/group (as initgroups(3))'
+complete -c leastcap -n "__fish_leastcap_using_subcommand trace" -l keep-groups -d 'Keep leastcap\'s own supplementary groups'
+complete -c leastcap -n "__fish_leastcap_using_subcommand trace" -l keep-bounding -d 'Keep leastcap\'s own bounding set'
+complete -c leastcap -n "__fish_leastcap_using_subcommand trace" -l no-new-privs -d 'Set no_new_privs (the default)'
+complete -c leastcap -n "__fish_leastcap_using_subcommand trace" -l allow-new-privs -d 'Do not set no_new_privs: setuid bits and file capabilities of the program (and of what it executes) are honoured'
+complete -c leastcap -n "__fish_leastcap_using_subcommand trace" -l unique -d 'Show each capability/syscall/verdict combination once (counted in the kernel)'
+complete -c leastcap -n "__fish_leastcap_using_subcommand trace" -s s -l summary -d 'Only the summary at the end; checks are counted in the kernel (the cheapest mode)'
+complete -c leastcap -n "__fish_leastcap_using_subcommand trace" -l stack -d 'Record the kernel call stack of every check (costs ~3 µs per check) and print it'
+complete -c leastcap -n "__fish_leastcap_using_subcommand trace" -l json -d 'Print machine-readable JSON instead of text'
+complete -c leastcap -n "__fish_leastcap_using_subcommand trace" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c leastcap -n "__fish_leastcap_using_subcommand trace" -s V -l version -d 'Print version'
+complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode getcap setcap scan ps run trace help" -f -a "explain" -d 'Explain capabilities: what each one allows, whether it amounts to root, and what narrower capability to grant instead'
+complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode getcap setcap scan ps run trace help" -f -a "decode" -d 'Decode hexadecimal capability masks, such as the CapEff: line of /proc/PID/status'
+complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode getcap setcap scan ps run trace help" -f -a "getcap" -d 'Show the capabilities stored on files (the security.capability attribute)'
+complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode getcap setcap scan ps run trace help" -f -a "setcap" -d 'Set, change, remove or verify the capabilities stored on files'
+complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode getcap setcap scan ps run trace help" -f -a "scan" -d 'Find every setuid file, setgid file and file with capabilities, in one fast pass'
+complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode getcap setcap scan ps run trace help" -f -a "ps" -d 'Show which processes hold which capabilities, most dangerous first'
+complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode getcap setcap scan ps run trace help" -f -a "run" -d 'Run a program with exactly the capabilities, user and groups it needs'
+complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode getcap setcap scan ps run trace help" -f -a "trace" -d 'Trace the kernel\'s capability checks of a program, a process tree or a cgroup, and say which capabilities it needs'
+complete -c leastcap -n "__fish_leastcap_using_subcommand help; and not __fish_seen_subcommand_from explain decode getcap setcap scan ps run trace help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -44,6 +44,7 @@ pub enum Command {
     Scan(commands::scan::ScanArgs),
     Ps(commands::ps::PsArgs),
     Run(commands::run::RunArgs),
+    Trace(commands::trace::TraceArgs),
 }
 
 /// The clap command tree, for the documentation generator.

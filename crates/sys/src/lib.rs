@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod fs;
 mod kernel;
 pub mod launch;
+pub mod signals;
 pub mod thread_state;
 
 pub use kernel::{kernel_caps, KernelCapsError, CAP_LAST_CAP_PATH};

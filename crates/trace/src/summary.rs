@@ -87,6 +87,10 @@ impl Summary {
             row.reasons.push(classification.reason.clone());
         }
         row.recommendation = recommendation(row);
+        self.refresh();
+    }
+
+    fn refresh(&mut self) {
         self.rows.sort_by_key(|row| (row.class, row.cap));
         self.needed = self
             .rows
@@ -96,6 +100,55 @@ impl Summary {
             .collect::<BTreeSet<Cap>>()
             .into_iter()
             .collect();
+    }
+
+    /// Takes the traced program's outcome into account: when it exited successfully, a
+    /// capability that was *only ever denied* was not needed for what it did (it tried, was
+    /// refused, and succeeded anyway: `setuid()` to its own uid, optional features). Such rows
+    /// become advisory. When it failed, they stay needed: the denial may be why.
+    pub fn settle(&mut self, program_succeeded: bool) {
+        if !program_succeeded {
+            return;
+        }
+        let mut merged: Vec<SummaryRow> = Vec::new();
+        for mut row in std::mem::take(&mut self.rows) {
+            if row.class == Class::Needed && row.granted == 0 && row.denied > 0 {
+                row.class = Class::Advisory;
+                row.grant = None;
+                row.reasons.insert(
+                    0,
+                    format!(
+                        "denied every time ({}) and the program still exited successfully",
+                        row.denied
+                    ),
+                );
+                row.reasons.truncate(MAX_REASONS);
+            }
+            match merged.iter_mut().find(|other| {
+                other.cap == row.cap && other.class == row.class && other.grant == row.grant
+            }) {
+                Some(other) => {
+                    other.granted += row.granted;
+                    other.denied += row.denied;
+                    for syscall in row.syscalls {
+                        if let Err(at) = other.syscalls.binary_search(&syscall) {
+                            other.syscalls.insert(at, syscall);
+                        }
+                    }
+                    for reason in row.reasons {
+                        if other.reasons.len() < MAX_REASONS && !other.reasons.contains(&reason) {
+                            other.reasons.push(reason);
+                        }
+                    }
+                }
+                None => merged.push(row),
+            }
+        }
+        for row in &mut merged {
+            row.recommendation = recommendation(row);
+        }
+        self.rows = merged;
+        self.refresh();
     }
 
     /// Checks per class, for a one-line footer.

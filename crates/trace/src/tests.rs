@@ -370,3 +370,63 @@ fn denied_after_the_program_dropped_a_held_capability_is_advisory() {
     let mut only_raw = fixture().held_at_start(1 << Cap::NET_RAW.number());
     assert_eq!(only_raw.classify(&capset).class, Class::Needed);
 }
+
+#[test]
+fn settle_turns_tolerated_denials_into_advisory_only_on_success() {
+    let events = [
+        event(
+            Cap::SETUID,
+            "setuid",
+            false,
+            &[
+                "cap_capable",
+                "security_capable",
+                "ns_capable_setid",
+                "__sys_setuid",
+            ],
+        ),
+        event(
+            Cap::NET_RAW,
+            "socket",
+            true,
+            &["cap_capable", "inet_create"],
+        ),
+        event(
+            Cap::KILL,
+            "kill",
+            false,
+            &["cap_capable", "kill_ok_by_cred"],
+        ),
+        event(Cap::KILL, "kill", true, &["cap_capable", "kill_ok_by_cred"]),
+    ];
+    let build = || Summary::build(&mut Classifier::default(), &events);
+
+    let mut failed = build();
+    failed.settle(false);
+    assert_eq!(failed.needed, vec![Cap::KILL, Cap::SETUID, Cap::NET_RAW]);
+
+    let mut succeeded = build();
+    succeeded.settle(true);
+    assert_eq!(
+        succeeded.needed,
+        vec![Cap::KILL, Cap::NET_RAW],
+        "{succeeded:#?}"
+    );
+    let setuid = succeeded
+        .rows
+        .iter()
+        .find(|row| row.cap == Cap::SETUID)
+        .expect("setuid row");
+    assert_eq!(setuid.class, Class::Advisory);
+    assert!(setuid.reasons[0].contains("exited successfully"));
+    // Granted at least once: the program used it, so it stays needed.
+    let kill = succeeded
+        .rows
+        .iter()
+        .find(|row| row.cap == Cap::KILL)
+        .expect("kill row");
+    assert_eq!(
+        (kill.class, kill.granted, kill.denied),
+        (Class::Needed, 1, 1)
+    );
+}

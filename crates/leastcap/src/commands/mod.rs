@@ -7,6 +7,7 @@ pub mod ps;
 pub mod run;
 pub mod scan;
 pub mod setcap;
+pub mod trace;
 
 use crate::cli::Command;
 use crate::exit::Outcome;
@@ -18,6 +19,7 @@ pub fn dispatch(command: Command, printer: &Printer) -> anyhow::Result<Outcome> 
         Command::Decode(args) => decode::run(args, printer),
         Command::Ps(args) => ps::run(args, printer),
         Command::Run(args) => run::run(args, printer),
+        Command::Trace(args) => trace::run(args, printer),
         Command::Getcap(args) => getcap::run(args, printer),
         Command::Setcap(args) => setcap::run(args, printer),
         Command::Scan(args) => scan::run(args, printer),

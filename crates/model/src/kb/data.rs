@@ -993,6 +993,14 @@ pub static ADVISORY_SITES: &[AdvisorySite] = &[
               traced program's, and the exec succeeds either way.",
     },
     AdvisorySite {
+        cap: Cap::SETPCAP,
+        function: "cap_capset",
+        why: "capset(2) asks for CAP_SETPCAP before every change only to decide whether the \
+              new inheritable set may exceed permitted plus inheritable; dropping capabilities \
+              (what daemons and ping do) succeeds without it. A program that raises \
+              inheritable bits it does not hold does need it.",
+    },
+    AdvisorySite {
         cap: cap(36),
         function: "do_epoll_ctl",
         why: "Without CAP_BLOCK_SUSPEND epoll_ctl() silently clears EPOLLWAKEUP and still \
