@@ -367,7 +367,8 @@ pub fn differences(status: &ProcStatus, prediction: &Prediction) -> Vec<String> 
     diffs
 }
 
-fn status_code(status: std::process::ExitStatus) -> u8 {
+/// The exit status to pass on for a program's: its code, or 128 + N when killed by signal N.
+pub(crate) fn status_code(status: std::process::ExitStatus) -> u8 {
     match (status.code(), status.signal()) {
         (Some(code), _) => code as u8,
         (None, Some(signal)) => 128u8.wrapping_add(signal as u8),
@@ -375,7 +376,8 @@ fn status_code(status: std::process::ExitStatus) -> u8 {
     }
 }
 
-fn launch_error(error: LaunchError, printer: &Printer) -> anyhow::Result<Outcome> {
+/// A launch failure as an outcome: 125 (leastcap failed) is an error, 126/127 pass through.
+pub(crate) fn launch_error(error: LaunchError, printer: &Printer) -> anyhow::Result<Outcome> {
     match error.exit_code() {
         125 => Err(LaunchFailure(error.to_string()).into()),
         code => {

@@ -14,7 +14,7 @@ use leastcap_model::{Cap, CapSet, KernelCaps, ProcStatus};
 use leastcap_trace::{ClassifiedEvent, Classifier, Dedup, Summary};
 use serde::Serialize;
 
-use super::run::PrivilegeArgs;
+use super::run::{launch_error, status_code, PrivilegeArgs};
 use crate::escape::escape_str as escape;
 use crate::exit::{LaunchFailure, Outcome, UsageError};
 use crate::printer::{Printer, Style, Tone};
@@ -305,15 +305,6 @@ fn unchanged(current: &CurrentState, users: &UserDb) -> PrivilegePlan {
     }
 }
 
-fn status_code(status: std::process::ExitStatus) -> u8 {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
-        (Some(code), _) => code as u8,
-        (None, Some(signal)) => 128u8.wrapping_add(signal as u8),
-        (None, None) => 1,
-    }
-}
-
 /// Capabilities a running process holds (for classifying checks it denies itself).
 fn held_by(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
@@ -336,6 +327,25 @@ struct Session {
 }
 
 impl Session {
+    fn new(
+        tracer: Tracer,
+        classifier: Classifier<'static>,
+        sink: Sink,
+        args: &TraceArgs,
+        output: Output,
+    ) -> Session {
+        Session {
+            tracer,
+            classifier,
+            summary: Summary::default(),
+            dedup: Dedup::default(),
+            sink,
+            output,
+            unique: args.unique,
+            stack: args.stack,
+        }
+    }
+
     fn consume(&mut self, events: Vec<CapEvent>) -> io::Result<()> {
         let origin = self.tracer.start_time_ns();
         for event in events {
@@ -531,16 +541,7 @@ fn trace_program(
         LaunchFailure(error.to_string())
     })?;
     report_backend(printer, &tracer);
-    let mut session = Session {
-        tracer,
-        classifier,
-        summary: Summary::default(),
-        dedup: Dedup::default(),
-        sink,
-        output: options.output,
-        unique: args.unique,
-        stack: args.stack,
-    };
+    let mut session = Session::new(tracer, classifier, sink, &args, options.output);
     child.forward_signals()?;
     if let Err(error) = child.resume() {
         drop(session);
@@ -585,16 +586,7 @@ fn trace_running(
     let deadline = args
         .duration
         .map(|seconds| Instant::now() + Duration::from_secs_f64(seconds));
-    let mut session = Session {
-        tracer,
-        classifier,
-        summary: Summary::default(),
-        dedup: Dedup::default(),
-        sink,
-        output: options.output,
-        unique: args.unique,
-        stack: args.stack,
-    };
+    let mut session = Session::new(tracer, classifier, sink, args, options.output);
     loop {
         if leastcap_sys::signals::interrupted() || deadline.is_some_and(|d| Instant::now() >= d) {
             break;
@@ -621,15 +613,5 @@ fn warn_incomplete(printer: &Printer, stats: &TraceStats) {
             "{} checks were not counted (kernel count map full)",
             stats.aggregate_full
         ));
-    }
-}
-
-fn launch_error(error: leastcap_launch::LaunchError, printer: &Printer) -> anyhow::Result<Outcome> {
-    match error.exit_code() {
-        125 => Err(LaunchFailure(error.to_string()).into()),
-        code => {
-            printer.error(&escape(&error.to_string()));
-            Ok(Outcome::Status(code))
-        }
     }
 }
