@@ -430,6 +430,26 @@ impl PrivilegePlan {
     /// Every problem is listed, each with its reason.
     pub fn validate(&self, current: &CurrentState, kernel: KernelCaps) -> Result<(), Refusal> {
         let mut reasons = Vec::new();
+        // (uid_t)-1 is no id: setresuid/setresgid read it as "leave unchanged", so the
+        // child would keep leastcap's own ids while every step reports success.
+        const UNCHANGED: u32 = u32::MAX;
+        if self.uid == UNCHANGED {
+            reasons.push(format!(
+                "uid {UNCHANGED} is not a valid user id (to the kernel it means \"leave unchanged\", so the program would keep uid {})",
+                current.uids[1]
+            ));
+        }
+        if self.gid == UNCHANGED {
+            reasons.push(format!(
+                "gid {UNCHANGED} is not a valid group id (to the kernel it means \"leave unchanged\", so the program would keep gid {})",
+                current.gids[1]
+            ));
+        }
+        if self.groups.contains(&UNCHANGED) {
+            reasons.push(format!(
+                "group {UNCHANGED} is not a valid supplementary group (the kernel rejects (gid_t)-1)"
+            ));
+        }
         let c = &self.caps;
         let requested = c.permitted | c.effective | c.inheritable | c.ambient | c.bounding;
         let unknown = requested - kernel.all();
@@ -843,6 +863,29 @@ mod tests {
         assert_eq!(
             (target.file_caps, target.setuid_owner),
             (sh.file_caps, sh.setuid_owner)
+        );
+    }
+
+    #[test]
+    fn the_id_minus_one_is_refused() {
+        let plan = plan(PlanRequest {
+            user: Some("4294967295".into()),
+            group: Some("4294967295".into()),
+            groups: GroupsRequest::List(vec!["4294967295".into()]),
+            ..PlanRequest::default()
+        });
+        let text = plan.validate(&root(), K).expect_err("refused").to_string();
+        assert!(
+            text.contains("uid 4294967295 is not a valid user id"),
+            "{text}"
+        );
+        assert!(
+            text.contains("gid 4294967295 is not a valid group id"),
+            "{text}"
+        );
+        assert!(
+            text.contains("group 4294967295 is not a valid supplementary"),
+            "{text}"
         );
     }
 

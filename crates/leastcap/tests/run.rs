@@ -696,3 +696,31 @@ fn root_can_be_locked_out() {
     assert!(stdout.contains("Securebits: 0317/0xcf"), "{stdout}");
     assert!(stdout.contains("uid=0(root)"), "{stdout}");
 }
+
+#[test]
+fn the_invalid_id_minus_one_is_refused_not_silently_kept() {
+    // To setresuid/setresgid, (uid_t)-1 means "leave unchanged": a plan for uid 4294967295
+    // would otherwise run the program as leastcap's own uid (root) with exit status 0.
+    if !privileged("the_invalid_id_minus_one_is_refused_not_silently_kept") {
+        return;
+    }
+    for args in [
+        ["--user", "4294967295", "--group", "65534"],
+        ["--user", "65534", "--group", "4294967295"],
+        ["--user", "65534", "--groups", "4294967295"],
+    ] {
+        let (code, stdout, stderr) =
+            output(
+                leastcap()
+                    .arg("run")
+                    .args(args)
+                    .args(["--", "/bin/sh", "-c", "id -u; id -g"]),
+            );
+        assert_eq!(code, 125, "{args:?}: ran with ids {stdout:?}, {stderr}");
+        assert!(stdout.is_empty(), "{args:?}: the program ran: {stdout}");
+        assert!(
+            stderr.contains("4294967295 is not a valid"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
