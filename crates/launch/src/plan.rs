@@ -649,6 +649,9 @@ impl PrivilegePlan {
             file_caps: target.file_caps,
             setuid_owner: target.setuid_owner,
             setgid_group: target.setgid_group,
+            setgid_group_held: target
+                .setgid_group
+                .is_some_and(|group| group == self.gid || self.groups.contains(&group)),
             nosuid_mount: target.nosuid_mount,
         };
         let (caps, refused_missing, euid, egid, securebits) = match exec_transform(&input) {

@@ -724,3 +724,59 @@ fn the_invalid_id_minus_one_is_refused_not_silently_kept() {
         );
     }
 }
+
+#[test]
+fn setgid_program_of_a_group_already_held_keeps_the_ambient_set() {
+    // The kernel counts a setgid exec as an id change only when the new egid is not among
+    // the caller's groups (in_group_p): then the ambient set survives, and --verify must
+    // agree with the prediction.
+    if !privileged("setgid_program_of_a_group_already_held_keeps_the_ambient_set") {
+        return;
+    }
+    let dir = leastcap_testkit::temp_dir();
+    set_mode(dir.path(), 0o755);
+    let copy = leastcap_testkit::copy_binary(Path::new("/bin/true"), dir.path(), "true");
+    std::os::unix::fs::chown(&copy, Some(0), Some(4)).expect("chown");
+    set_mode(&copy, 0o2755);
+    let (_, stdout, stderr) = output(
+        leastcap()
+            .args(["--json", "run", "--dry-run", "--"])
+            .arg(&copy),
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect(&stderr);
+    if report["target"]["nosuid_mount"] == serde_json::json!(true) {
+        eprintln!("skipping: the temporary directory is on a nosuid mount");
+        return;
+    }
+    let base = [
+        "run",
+        "--verify",
+        "--user",
+        "nobody",
+        "--caps",
+        "net_raw",
+        "--allow-new-privs",
+    ];
+    for (groups, ambient) in [("4", true), ("5", false)] {
+        let (code, _, stderr) = output(
+            leastcap()
+                .args(base)
+                .args(["--groups", groups, "--"])
+                .arg(&copy),
+        );
+        assert_eq!(code, 0, "--groups {groups}: {stderr}");
+        assert!(stderr.contains("verified"), "{stderr}");
+        let (code, stdout, stderr) = output(
+            leastcap()
+                .args(["--json"])
+                .args(base.iter().filter(|a| **a != "--verify"))
+                .args(["--dry-run", "--groups", groups, "--"])
+                .arg(&copy),
+        );
+        assert_eq!(code, 0, "{stderr}");
+        let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+        let kept =
+            report["after_exec"]["caps"]["ambient"]["caps"] == serde_json::json!(["cap_net_raw"]);
+        assert_eq!(kept, ambient, "--groups {groups}: {stdout}");
+    }
+}
