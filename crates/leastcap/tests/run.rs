@@ -780,3 +780,30 @@ fn setgid_program_of_a_group_already_held_keeps_the_ambient_set() {
         assert_eq!(kept, ambient, "--groups {groups}: {stdout}");
     }
 }
+
+#[test]
+fn ignored_signals_pass_through_as_with_exec() {
+    // `nohup leastcap run -- server` must leave SIGHUP ignored in the server, as exec,
+    // setpriv and capsh do; only SIGPIPE (which Rust's runtime ignores in leastcap itself)
+    // is restored to its default.
+    if !tool("ignored_signals_pass_through_as_with_exec", "setpriv") {
+        return;
+    }
+    let sig_lines = |launcher: &str| {
+        let (code, stdout, stderr) = output(Command::new("/bin/sh").args([
+            "-c",
+            &format!("trap '' HUP INT QUIT; exec {launcher} /bin/grep -E '^Sig(Ign|Blk):' /proc/self/status"),
+        ]));
+        assert_eq!(code, 0, "{launcher}: {stderr}");
+        stdout
+    };
+    let leastcap = sig_lines(&format!("{LEASTCAP} run --keep-bounding --"));
+    let setpriv = sig_lines("setpriv --");
+    let ignored = setpriv
+        .lines()
+        .find_map(|line| line.strip_prefix("SigIgn:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        .expect("SigIgn line");
+    assert_eq!(ignored & 0x7, 0x7, "HUP, INT, QUIT ignored: {setpriv}");
+    assert_eq!(leastcap, setpriv);
+}

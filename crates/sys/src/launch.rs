@@ -187,9 +187,10 @@ pub struct RawChild {
 /// The child, after release, runs these steps in this order (each failure is reported and the
 /// child exits 125, or 126/127 for `execve`):
 ///
-/// 1. **signals** — unblock every signal and reset SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP,
-///    SIGUSR1/2 to their defaults: an *ignored* disposition survives `execve`, and Rust
-///    ignores SIGPIPE in its runtime.
+/// 1. **signals** — unblock every signal and reset SIGPIPE to its default: an *ignored*
+///    disposition survives `execve`, and Rust ignores SIGPIPE in leastcap's runtime. Other
+///    ignored signals came from leastcap's own parent (`nohup`, a shell's background job)
+///    and pass on, as they would with `exec`, setpriv or capsh.
 /// 2. **stdio** — `dup2` the requested descriptors (before any privilege drop, so a file the
 ///    launcher opened is still usable).
 /// 3. **keep-caps** — `PR_SET_KEEPCAPS` must be set *before* `setresuid`, or leaving uid 0
@@ -385,16 +386,9 @@ fn errno_now() -> Errno {
     Errno(unsafe { *libc::__errno_location() })
 }
 
-const RESET_SIGNALS: [libc::c_int; 8] = [
-    libc::SIGPIPE,
-    libc::SIGINT,
-    libc::SIGQUIT,
-    libc::SIGTERM,
-    libc::SIGHUP,
-    libc::SIGUSR1,
-    libc::SIGUSR2,
-    libc::SIGXFSZ,
-];
+/// The signals leastcap's own process ignores (Rust's runtime sets SIGPIPE to SIG_IGN); only
+/// these are restored, so dispositions inherited from leastcap's parent reach the program.
+const RESET_SIGNALS: [libc::c_int; 1] = [libc::SIGPIPE];
 
 fn reset_signals() -> Result<(), Errno> {
     // SAFETY: sigset_t is plain data; sigemptyset initialises it; sigprocmask and signal are
