@@ -251,9 +251,11 @@ fn transition(plan: &PrivilegePlan, current: &CurrentState, kernel: KernelCaps) 
     let first = triple(setpcap);
     let last = triple(CapSet::EMPTY);
     Transition {
-        // Always when leaving uid 0: even with nothing to pass on, the launcher needs
-        // CAP_SETPCAP after the uid change to drop the bounding set and set securebits.
-        keep_caps: changes_uid && plan.uid != 0,
+        // When leaving uid 0 with something to keep: the capabilities passed on, or
+        // CAP_SETPCAP still needed after the uid change to drop the bounding set and set
+        // securebits. Not under SECBIT_NO_SETUID_FIXUP (the uid change then keeps every set
+        // by itself), nor otherwise: PR_SET_KEEPCAPS fails under SECBIT_KEEP_CAPS_LOCKED.
+        keep_caps: plan.needs_keep_caps(current, needs_setpcap),
         groups: plan.changes_groups(current).then(|| plan.groups.clone()),
         gid: plan.changes_gid(current).then_some(plan.gid),
         uid: changes_uid.then_some(plan.uid),

@@ -426,6 +426,18 @@ impl PrivilegePlan {
         ignoring_keep_caps(self.securebits) != ignoring_keep_caps(current.securebits)
     }
 
+    /// Whether the child must set PR_SET_KEEPCAPS before `setresuid`: the uid change leaves
+    /// uid 0 (which would clear the permitted set), the kernel's uid fixup is on, and there is
+    /// something to keep (capabilities to pass on, or cap_setpcap for the bounding drop and
+    /// securebits that follow the uid change).
+    pub fn needs_keep_caps(&self, current: &CurrentState, needs_setpcap: bool) -> bool {
+        current.uids[..3].contains(&0)
+            && self.uid != 0
+            && !current.securebits.contains(SecureBit::NoSetuidFixup)
+            && !current.securebits.contains(SecureBit::KeepCaps)
+            && (needs_setpcap || !self.caps.permitted.is_empty())
+    }
+
     /// Checks that the launcher can reach the plan's state, before anything changes.
     /// Every problem is listed, each with its reason.
     pub fn validate(&self, current: &CurrentState, kernel: KernelCaps) -> Result<(), Refusal> {
@@ -555,17 +567,16 @@ impl PrivilegePlan {
                 "no_new_privs is already set on leastcap and can never be cleared".to_string(),
             );
         }
-        if self.changes_uid(current)
-            && self.uid != 0
-            && current.securebits.contains(SecureBit::KeepCapsLocked)
-            && !current.securebits.contains(SecureBit::KeepCaps)
-            && !current.securebits.contains(SecureBit::NoSetuidFixup)
-            && !c.permitted.is_empty()
+        let needs_setpcap = !drops.is_empty() || self.changes_securebits(current);
+        if current.securebits.contains(SecureBit::KeepCapsLocked)
+            && self.needs_keep_caps(current, needs_setpcap)
         {
-            reasons.push(
+            reasons.push(if c.permitted.is_empty() {
+                "cap_setpcap cannot be kept across the uid change to drop the bounding set or set the securebits: SECBIT_KEEP_CAPS is locked off (use --keep-bounding and keep the securebits)".to_string()
+            } else {
                 "capabilities cannot be kept across the uid change: SECBIT_KEEP_CAPS is locked off"
-                    .to_string(),
-            );
+                    .to_string()
+            });
         }
         if reasons.is_empty() {
             Ok(())

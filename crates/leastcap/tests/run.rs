@@ -807,3 +807,39 @@ fn ignored_signals_pass_through_as_with_exec() {
     assert_eq!(ignored & 0x7, 0x7, "HUP, INT, QUIT ignored: {setpriv}");
     assert_eq!(leastcap, setpriv);
 }
+
+#[test]
+fn keep_caps_locked_is_only_a_problem_when_keep_caps_is_needed() {
+    // SECBIT_KEEP_CAPS_LOCKED makes PR_SET_KEEPCAPS fail with EPERM. The launcher must not
+    // call it when the uid change keeps (NO_SETUID_FIXUP) or has nothing to keep, and must
+    // refuse up front, naming the securebit, when it would be needed.
+    let test = "keep_caps_locked_is_only_a_problem_when_keep_caps_is_needed";
+    if !privileged(test) || !tool(test, "capsh") {
+        return;
+    }
+    let under = |secbits: &str, args: &str| {
+        output(Command::new("capsh").args([
+            &format!("--secbits={secbits}"),
+            "--",
+            "-c",
+            &format!("exec {LEASTCAP} run --user nobody {args} -- /bin/grep -E '^(Uid|CapPrm|CapAmb):' /proc/self/status"),
+        ]))
+    };
+    // NO_SETUID_FIXUP | KEEP_CAPS_LOCKED: the uid change keeps the permitted set by itself.
+    let (code, stdout, stderr) = under("0x24", "--caps net_raw");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("CapAmb:\t0000000000002000"), "{stdout}");
+    assert!(stdout.contains("Uid:\t65534\t65534"), "{stdout}");
+    // KEEP_CAPS locked off, nothing to keep and nothing to drop: no PR_SET_KEEPCAPS needed.
+    let (code, stdout, stderr) = under("0x20", "--keep-bounding");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("CapPrm:\t0000000000000000"), "{stdout}");
+    // KEEP_CAPS locked off, but the bounding drop needs cap_setpcap after the uid change.
+    let (code, stdout, stderr) = under("0x20", "");
+    assert_eq!(code, 125, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("refusing the request")
+            && stderr.contains("SECBIT_KEEP_CAPS is locked off"),
+        "{stderr}"
+    );
+}
