@@ -428,14 +428,17 @@ impl PrivilegePlan {
 
     /// Whether the child must set PR_SET_KEEPCAPS before `setresuid`: the uid change leaves
     /// uid 0 (which would clear the permitted set), the kernel's uid fixup is on, and there is
-    /// something to keep (capabilities to pass on, or cap_setpcap for the bounding drop and
-    /// securebits that follow the uid change).
+    /// something to keep (capabilities to pass on, the permitted set the inheritable set is
+    /// raised from, or cap_setpcap for the bounding drop and securebits that follow the uid
+    /// change).
     pub fn needs_keep_caps(&self, current: &CurrentState, needs_setpcap: bool) -> bool {
         current.uids[..3].contains(&0)
             && self.uid != 0
             && !current.securebits.contains(SecureBit::NoSetuidFixup)
             && !current.securebits.contains(SecureBit::KeepCaps)
-            && (needs_setpcap || !self.caps.permitted.is_empty())
+            && (needs_setpcap
+                || !self.caps.permitted.is_empty()
+                || !self.caps.inheritable.is_empty())
     }
 
     /// Checks that the launcher can reach the plan's state, before anything changes.
@@ -571,7 +574,7 @@ impl PrivilegePlan {
         if current.securebits.contains(SecureBit::KeepCapsLocked)
             && self.needs_keep_caps(current, needs_setpcap)
         {
-            reasons.push(if c.permitted.is_empty() {
+            reasons.push(if (c.permitted | c.inheritable).is_empty() {
                 "cap_setpcap cannot be kept across the uid change to drop the bounding set or set the securebits: SECBIT_KEEP_CAPS is locked off (use --keep-bounding and keep the securebits)".to_string()
             } else {
                 "capabilities cannot be kept across the uid change: SECBIT_KEEP_CAPS is locked off"

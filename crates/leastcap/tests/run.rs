@@ -825,6 +825,19 @@ fn keep_caps_locked_is_only_a_problem_when_keep_caps_is_needed() {
             &format!("exec {LEASTCAP} run --user nobody {args} -- /bin/grep -E '^(Uid|CapPrm|CapAmb):' /proc/self/status"),
         ]))
     };
+    // Without locks, an inheritable-only request still needs the permitted set kept.
+    let (code, _, stderr) = output(leastcap().args([
+        "run",
+        "--verify",
+        "--user",
+        "nobody",
+        "--inheritable",
+        "net_raw",
+        "--keep-bounding",
+        "--",
+        "/bin/true",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
     // NO_SETUID_FIXUP | KEEP_CAPS_LOCKED: the uid change keeps the permitted set by itself.
     let (code, stdout, stderr) = under("0x24", "--caps net_raw");
     assert_eq!(code, 0, "{stderr}");
