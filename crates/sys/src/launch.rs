@@ -502,8 +502,14 @@ impl RawChild {
     pub fn wait(&mut self) -> io::Result<ExitStatus> {
         self.barrier = None;
         let status = wait_status(self.pid, 0)?;
-        self.reaped = true;
+        self.mark_reaped();
         Ok(ExitStatus::from_raw(status))
+    }
+
+    /// The pid is free for reuse from now on: stop forwarding signals to it.
+    fn mark_reaped(&mut self) {
+        self.reaped = true;
+        let _ = FORWARD_TO.compare_exchange(self.pid, 0, Ordering::Relaxed, Ordering::Relaxed);
     }
 
     /// Sends a signal to the child (not after it was reaped).
@@ -537,6 +543,7 @@ impl Drop for RawChild {
         self.barrier = None;
         let _ = self.kill(libc::SIGKILL);
         let _ = wait_status(self.pid, 0);
+        self.mark_reaped();
     }
 }
 
@@ -573,7 +580,7 @@ pub fn wait_exec_event(child: &mut RawChild) -> io::Result<ExecEvent> {
     loop {
         let status = wait_status(child.pid, 0)?;
         if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
-            child.reaped = true;
+            child.mark_reaped();
             return Ok(ExecEvent::Exited(ExitStatus::from_raw(status)));
         }
         if libc::WIFSTOPPED(status) {
@@ -722,6 +729,18 @@ mod tests {
         child.release().expect("release");
         assert_eq!(child.await_exec().expect("pipe"), Ok(()));
         assert_eq!(child.wait().expect("wait").code(), Some(7));
+    }
+
+    #[test]
+    fn a_reaped_child_no_longer_receives_forwarded_signals() {
+        // After waitpid the pid may be reused by any process; forwarding a later SIGTERM
+        // there would kill a stranger. (The handlers are not installed here: only the target.)
+        let mut child = spawn_paused(&Transition::default(), &spec(&["/bin/true"])).expect("fork");
+        FORWARD_TO.store(child.pid() as i32, Ordering::Relaxed);
+        child.release().expect("release");
+        assert_eq!(child.await_exec().expect("pipe"), Ok(()));
+        child.wait().expect("wait");
+        assert_eq!(FORWARD_TO.load(Ordering::Relaxed), 0);
     }
 
     #[test]
