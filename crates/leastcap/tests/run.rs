@@ -856,3 +856,30 @@ fn keep_caps_locked_is_only_a_problem_when_keep_caps_is_needed() {
         "{stderr}"
     );
 }
+
+#[test]
+fn dry_run_reports_an_uninspectable_program_once_with_status_125() {
+    // As a real run does: 125 (leastcap failed before the program), the cause said once.
+    let dir = leastcap_testkit::temp_dir();
+    let script = dir.path().join("script");
+    std::fs::write(&script, "#!/nonexistent/leastcap-interpreter\n").expect("write");
+    set_mode(&script, 0o755);
+    for dry_run in [true, false] {
+        let mut command = leastcap();
+        command.args(["run", "--keep-bounding"]);
+        if dry_run {
+            command.arg("--dry-run");
+        }
+        let (code, _, stderr) = output(command.arg("--").arg(&script));
+        assert_eq!(code, 125, "dry run {dry_run}: {stderr}");
+        assert!(
+            stderr.contains("cannot inspect /nonexistent/leastcap-interpreter"),
+            "{stderr}"
+        );
+        assert_eq!(
+            stderr.matches("No such file or directory").count(),
+            1,
+            "dry run {dry_run}: {stderr}"
+        );
+    }
+}
