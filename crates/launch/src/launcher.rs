@@ -19,6 +19,10 @@ use crate::plan::{PrivilegePlan, Refusal, TargetBinary, TargetError, Warning};
 pub enum LaunchError {
     #[error("{program}: command not found")]
     NotFound { program: String },
+    /// `execve` said ENOENT although the file exists: its ELF loader or `#!` interpreter is
+    /// missing.
+    #[error("cannot execute {program}: the interpreter it names (its ELF loader or #! line) does not exist")]
+    InterpreterNotFound { program: String },
     #[error("cannot execute {program}: {source}")]
     CannotExecute {
         program: String,
@@ -56,7 +60,7 @@ impl LaunchError {
     /// 125 anything else (leastcap failed before the program started).
     pub fn exit_code(&self) -> u8 {
         match self {
-            LaunchError::NotFound { .. } => 127,
+            LaunchError::NotFound { .. } | LaunchError::InterpreterNotFound { .. } => 127,
             LaunchError::CannotExecute { .. } => 126,
             _ => 125,
         }
@@ -392,7 +396,9 @@ impl Child {
         let cap = failure.cap.and_then(Cap::new);
         let program = self.program.display().to_string();
         if failure.step == Step::Exec {
-            return if failure.errno.0 == libc_enoent() {
+            return if failure.errno.0 == libc_enoent() && self.program.is_file() {
+                LaunchError::InterpreterNotFound { program }
+            } else if failure.errno.0 == libc_enoent() {
                 LaunchError::NotFound { program }
             } else {
                 LaunchError::CannotExecute {

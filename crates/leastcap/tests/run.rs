@@ -883,3 +883,24 @@ fn dry_run_reports_an_uninspectable_program_once_with_status_125() {
         );
     }
 }
+
+#[test]
+fn a_program_whose_loader_is_missing_is_not_called_not_found() {
+    // execve returns ENOENT also when the file exists but its ELF interpreter does not:
+    // saying "command not found" then sends the user looking in the wrong place.
+    let dir = leastcap_testkit::temp_dir();
+    let copy = leastcap_testkit::copy_binary(Path::new("/bin/true"), dir.path(), "true");
+    let mut bytes = std::fs::read(&copy).expect("read");
+    let loader = b"/lib64/ld-linux-x86-64.so.2\0";
+    let Some(at) = bytes.windows(loader.len()).position(|w| w == loader) else {
+        eprintln!("skipping: /bin/true does not name {loader:?}");
+        return;
+    };
+    bytes[at + loader.len() - 2] = b'9';
+    std::fs::write(&copy, &bytes).expect("write");
+    set_mode(&copy, 0o755);
+    let (code, _, stderr) = output(leastcap().args(["run", "--keep-bounding", "--"]).arg(&copy));
+    assert_eq!(code, 127, "{stderr}");
+    assert!(!stderr.contains("command not found"), "{stderr}");
+    assert!(stderr.contains("interpreter"), "{stderr}");
+}
