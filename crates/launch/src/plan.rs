@@ -637,6 +637,16 @@ impl PrivilegePlan {
                 )));
             }
         }
+        if let Some(after) = prediction.caps {
+            let dropped = self.caps.permitted - after.permitted;
+            if !dropped.is_empty() {
+                warnings.push(Warning(format!(
+                    "{path} will not hold {} after exec: the kernel does not carry the permitted set across exec (only the ambient set, file capabilities and uid 0 without SECBIT_NOROOT grant capabilities); give them as a list (--caps {}) to pass them through the ambient set",
+                    names(dropped),
+                    dropped.to_name_list()
+                )));
+            }
+        }
         if honoured.is_some() && !self.caps.ambient.is_empty() {
             warnings.push(Warning(format!(
                 "{path} has file capabilities, so the kernel clears the ambient set at exec: the program gets its file capabilities, not the ambient set ({})",

@@ -916,3 +916,38 @@ fn a_program_whose_loader_is_missing_is_not_called_not_found() {
     assert!(!stderr.contains("command not found"), "{stderr}");
     assert!(stderr.contains("interpreter"), "{stderr}");
 }
+
+#[test]
+fn capabilities_the_kernel_drops_at_exec_are_warned_about() {
+    // libcap text sets the permitted set *before* exec; without the ambient set (or file
+    // capabilities) a non-root program loses it at exec. That must not pass in silence.
+    if !privileged("capabilities_the_kernel_drops_at_exec_are_warned_about") {
+        return;
+    }
+    let (code, _, stderr) = output(leastcap().args([
+        "run",
+        "--user",
+        "nobody",
+        "--caps",
+        "cap_net_raw=ep",
+        "--",
+        "/bin/true",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("warning") && stderr.contains("will not hold cap_net_raw after exec"),
+        "{stderr}"
+    );
+    // The list form passes it on through the ambient set: no warning.
+    let (code, _, stderr) = output(leastcap().args([
+        "run",
+        "--user",
+        "nobody",
+        "--caps",
+        "net_raw",
+        "--",
+        "/bin/true",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+}
