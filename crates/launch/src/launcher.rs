@@ -19,6 +19,10 @@ use crate::plan::{PrivilegePlan, Refusal, TargetBinary, TargetError, Warning};
 pub enum LaunchError {
     #[error("{program}: command not found")]
     NotFound { program: String },
+    /// `execve` said ENOENT although the file exists: its ELF loader or `#!` interpreter is
+    /// missing.
+    #[error("cannot execute {program}: the interpreter it names (its ELF loader or #! line) does not exist")]
+    InterpreterNotFound { program: String },
     #[error("cannot execute {program}: {source}")]
     CannotExecute {
         program: String,
@@ -56,7 +60,7 @@ impl LaunchError {
     /// 125 anything else (leastcap failed before the program started).
     pub fn exit_code(&self) -> u8 {
         match self {
-            LaunchError::NotFound { .. } => 127,
+            LaunchError::NotFound { .. } | LaunchError::InterpreterNotFound { .. } => 127,
             LaunchError::CannotExecute { .. } => 126,
             _ => 125,
         }
@@ -251,9 +255,11 @@ fn transition(plan: &PrivilegePlan, current: &CurrentState, kernel: KernelCaps) 
     let first = triple(setpcap);
     let last = triple(CapSet::EMPTY);
     Transition {
-        // Always when leaving uid 0: even with nothing to pass on, the launcher needs
-        // CAP_SETPCAP after the uid change to drop the bounding set and set securebits.
-        keep_caps: changes_uid && plan.uid != 0,
+        // When leaving uid 0 with something to keep: the capabilities passed on, or
+        // CAP_SETPCAP still needed after the uid change to drop the bounding set and set
+        // securebits. Not under SECBIT_NO_SETUID_FIXUP (the uid change then keeps every set
+        // by itself), nor otherwise: PR_SET_KEEPCAPS fails under SECBIT_KEEP_CAPS_LOCKED.
+        keep_caps: plan.needs_keep_caps(current, needs_setpcap),
         groups: plan.changes_groups(current).then(|| plan.groups.clone()),
         gid: plan.changes_gid(current).then_some(plan.gid),
         uid: changes_uid.then_some(plan.uid),
@@ -390,7 +396,9 @@ impl Child {
         let cap = failure.cap.and_then(Cap::new);
         let program = self.program.display().to_string();
         if failure.step == Step::Exec {
-            return if failure.errno.0 == libc_enoent() {
+            return if failure.errno.0 == libc_enoent() && self.program.is_file() {
+                LaunchError::InterpreterNotFound { program }
+            } else if failure.errno.0 == libc_enoent() {
                 LaunchError::NotFound { program }
             } else {
                 LaunchError::CannotExecute {

@@ -426,10 +426,45 @@ impl PrivilegePlan {
         ignoring_keep_caps(self.securebits) != ignoring_keep_caps(current.securebits)
     }
 
+    /// Whether the child must set PR_SET_KEEPCAPS before `setresuid`: the uid change leaves
+    /// uid 0 (which would clear the permitted set), the kernel's uid fixup is on, and there is
+    /// something to keep (capabilities to pass on, the permitted set the inheritable set is
+    /// raised from, or cap_setpcap for the bounding drop and securebits that follow the uid
+    /// change).
+    pub fn needs_keep_caps(&self, current: &CurrentState, needs_setpcap: bool) -> bool {
+        current.uids[..3].contains(&0)
+            && self.uid != 0
+            && !current.securebits.contains(SecureBit::NoSetuidFixup)
+            && !current.securebits.contains(SecureBit::KeepCaps)
+            && (needs_setpcap
+                || !self.caps.permitted.is_empty()
+                || !self.caps.inheritable.is_empty())
+    }
+
     /// Checks that the launcher can reach the plan's state, before anything changes.
     /// Every problem is listed, each with its reason.
     pub fn validate(&self, current: &CurrentState, kernel: KernelCaps) -> Result<(), Refusal> {
         let mut reasons = Vec::new();
+        // (uid_t)-1 is no id: setresuid/setresgid read it as "leave unchanged", so the
+        // child would keep leastcap's own ids while every step reports success.
+        const UNCHANGED: u32 = u32::MAX;
+        if self.uid == UNCHANGED {
+            reasons.push(format!(
+                "uid {UNCHANGED} is not a valid user id (to the kernel it means \"leave unchanged\", so the program would keep uid {})",
+                current.uids[1]
+            ));
+        }
+        if self.gid == UNCHANGED {
+            reasons.push(format!(
+                "gid {UNCHANGED} is not a valid group id (to the kernel it means \"leave unchanged\", so the program would keep gid {})",
+                current.gids[1]
+            ));
+        }
+        if self.groups.contains(&UNCHANGED) {
+            reasons.push(format!(
+                "group {UNCHANGED} is not a valid supplementary group (the kernel rejects (gid_t)-1)"
+            ));
+        }
         let c = &self.caps;
         let requested = c.permitted | c.effective | c.inheritable | c.ambient | c.bounding;
         let unknown = requested - kernel.all();
@@ -535,17 +570,16 @@ impl PrivilegePlan {
                 "no_new_privs is already set on leastcap and can never be cleared".to_string(),
             );
         }
-        if self.changes_uid(current)
-            && self.uid != 0
-            && current.securebits.contains(SecureBit::KeepCapsLocked)
-            && !current.securebits.contains(SecureBit::KeepCaps)
-            && !current.securebits.contains(SecureBit::NoSetuidFixup)
-            && !c.permitted.is_empty()
+        let needs_setpcap = !drops.is_empty() || self.changes_securebits(current);
+        if current.securebits.contains(SecureBit::KeepCapsLocked)
+            && self.needs_keep_caps(current, needs_setpcap)
         {
-            reasons.push(
+            reasons.push(if (c.permitted | c.inheritable).is_empty() {
+                "cap_setpcap cannot be kept across the uid change to drop the bounding set or set the securebits: SECBIT_KEEP_CAPS is locked off (use --keep-bounding and keep the securebits)".to_string()
+            } else {
                 "capabilities cannot be kept across the uid change: SECBIT_KEEP_CAPS is locked off"
-                    .to_string(),
-            );
+                    .to_string()
+            });
         }
         if reasons.is_empty() {
             Ok(())
@@ -603,6 +637,16 @@ impl PrivilegePlan {
                 )));
             }
         }
+        if let Some(after) = prediction.caps {
+            let dropped = self.caps.permitted - after.permitted;
+            if !dropped.is_empty() {
+                warnings.push(Warning(format!(
+                    "{path} will not hold {} after exec: the kernel does not carry the permitted set across exec (only the ambient set, file capabilities and uid 0 without SECBIT_NOROOT grant capabilities); give them as a list (--caps {}) to pass them through the ambient set",
+                    names(dropped),
+                    dropped.to_name_list()
+                )));
+            }
+        }
         if honoured.is_some() && !self.caps.ambient.is_empty() {
             warnings.push(Warning(format!(
                 "{path} has file capabilities, so the kernel clears the ambient set at exec: the program gets its file capabilities, not the ambient set ({})",
@@ -629,6 +673,9 @@ impl PrivilegePlan {
             file_caps: target.file_caps,
             setuid_owner: target.setuid_owner,
             setgid_group: target.setgid_group,
+            setgid_group_held: target
+                .setgid_group
+                .is_some_and(|group| group == self.gid || self.groups.contains(&group)),
             nosuid_mount: target.nosuid_mount,
         };
         let (caps, refused_missing, euid, egid, securebits) = match exec_transform(&input) {
@@ -843,6 +890,29 @@ mod tests {
         assert_eq!(
             (target.file_caps, target.setuid_owner),
             (sh.file_caps, sh.setuid_owner)
+        );
+    }
+
+    #[test]
+    fn the_id_minus_one_is_refused() {
+        let plan = plan(PlanRequest {
+            user: Some("4294967295".into()),
+            group: Some("4294967295".into()),
+            groups: GroupsRequest::List(vec!["4294967295".into()]),
+            ..PlanRequest::default()
+        });
+        let text = plan.validate(&root(), K).expect_err("refused").to_string();
+        assert!(
+            text.contains("uid 4294967295 is not a valid user id"),
+            "{text}"
+        );
+        assert!(
+            text.contains("gid 4294967295 is not a valid group id"),
+            "{text}"
+        );
+        assert!(
+            text.contains("group 4294967295 is not a valid supplementary"),
+            "{text}"
         );
     }
 

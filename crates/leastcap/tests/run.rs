@@ -696,3 +696,258 @@ fn root_can_be_locked_out() {
     assert!(stdout.contains("Securebits: 0317/0xcf"), "{stdout}");
     assert!(stdout.contains("uid=0(root)"), "{stdout}");
 }
+
+#[test]
+fn the_invalid_id_minus_one_is_refused_not_silently_kept() {
+    // To setresuid/setresgid, (uid_t)-1 means "leave unchanged": a plan for uid 4294967295
+    // would otherwise run the program as leastcap's own uid (root) with exit status 0.
+    if !privileged("the_invalid_id_minus_one_is_refused_not_silently_kept") {
+        return;
+    }
+    for args in [
+        ["--user", "4294967295", "--group", "65534"],
+        ["--user", "65534", "--group", "4294967295"],
+        ["--user", "65534", "--groups", "4294967295"],
+    ] {
+        let (code, stdout, stderr) =
+            output(
+                leastcap()
+                    .arg("run")
+                    .args(args)
+                    .args(["--", "/bin/sh", "-c", "id -u; id -g"]),
+            );
+        assert_eq!(code, 125, "{args:?}: ran with ids {stdout:?}, {stderr}");
+        assert!(stdout.is_empty(), "{args:?}: the program ran: {stdout}");
+        assert!(
+            stderr.contains("4294967295 is not a valid"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn setgid_program_of_a_group_already_held_keeps_the_ambient_set() {
+    // The kernel counts a setgid exec as an id change only when the new egid is not among
+    // the caller's groups (in_group_p): then the ambient set survives, and --verify must
+    // agree with the prediction.
+    if !privileged("setgid_program_of_a_group_already_held_keeps_the_ambient_set") {
+        return;
+    }
+    // The in_group_p rule is Linux 6.16's ("exec: Correct the permission check for unsafe
+    // exec"), which leastcap models; older kernels compared the new egid with the real gid.
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let version: Vec<u32> = release
+        .split(|c: char| !c.is_ascii_digit())
+        .take(2)
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    if version.as_slice() < [6, 16].as_slice() {
+        eprintln!("skipping: Linux {release} predates the 6.16 exec rule");
+        return;
+    }
+    let dir = leastcap_testkit::temp_dir();
+    set_mode(dir.path(), 0o755);
+    let copy = leastcap_testkit::copy_binary(Path::new("/bin/true"), dir.path(), "true");
+    std::os::unix::fs::chown(&copy, Some(0), Some(4)).expect("chown");
+    set_mode(&copy, 0o2755);
+    let (_, stdout, stderr) = output(
+        leastcap()
+            .args(["--json", "run", "--dry-run", "--"])
+            .arg(&copy),
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect(&stderr);
+    if report["target"]["nosuid_mount"] == serde_json::json!(true) {
+        eprintln!("skipping: the temporary directory is on a nosuid mount");
+        return;
+    }
+    let base = [
+        "run",
+        "--verify",
+        "--user",
+        "nobody",
+        "--caps",
+        "net_raw",
+        "--allow-new-privs",
+    ];
+    for (groups, ambient) in [("4", true), ("5", false)] {
+        let (code, _, stderr) = output(
+            leastcap()
+                .args(base)
+                .args(["--groups", groups, "--"])
+                .arg(&copy),
+        );
+        assert_eq!(code, 0, "--groups {groups}: {stderr}");
+        assert!(stderr.contains("verified"), "{stderr}");
+        let (code, stdout, stderr) = output(
+            leastcap()
+                .args(["--json"])
+                .args(base.iter().filter(|a| **a != "--verify"))
+                .args(["--dry-run", "--groups", groups, "--"])
+                .arg(&copy),
+        );
+        assert_eq!(code, 0, "{stderr}");
+        let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+        let kept =
+            report["after_exec"]["caps"]["ambient"]["caps"] == serde_json::json!(["cap_net_raw"]);
+        assert_eq!(kept, ambient, "--groups {groups}: {stdout}");
+    }
+}
+
+#[test]
+fn ignored_signals_pass_through_as_with_exec() {
+    // `nohup leastcap run -- server` must leave SIGHUP ignored in the server, as exec,
+    // setpriv and capsh do; only SIGPIPE (which Rust's runtime ignores in leastcap itself)
+    // is restored to its default.
+    if !tool("ignored_signals_pass_through_as_with_exec", "setpriv") {
+        return;
+    }
+    let sig_lines = |launcher: &str| {
+        let (code, stdout, stderr) = output(Command::new("/bin/sh").args([
+            "-c",
+            &format!("trap '' HUP INT QUIT; exec {launcher} /bin/grep -E '^Sig(Ign|Blk):' /proc/self/status"),
+        ]));
+        assert_eq!(code, 0, "{launcher}: {stderr}");
+        stdout
+    };
+    let leastcap = sig_lines(&format!("{LEASTCAP} run --keep-bounding --"));
+    let setpriv = sig_lines("setpriv --");
+    let ignored = setpriv
+        .lines()
+        .find_map(|line| line.strip_prefix("SigIgn:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        .expect("SigIgn line");
+    assert_eq!(ignored & 0x7, 0x7, "HUP, INT, QUIT ignored: {setpriv}");
+    assert_eq!(leastcap, setpriv);
+}
+
+#[test]
+fn keep_caps_locked_is_only_a_problem_when_keep_caps_is_needed() {
+    // SECBIT_KEEP_CAPS_LOCKED makes PR_SET_KEEPCAPS fail with EPERM. The launcher must not
+    // call it when the uid change keeps (NO_SETUID_FIXUP) or has nothing to keep, and must
+    // refuse up front, naming the securebit, when it would be needed.
+    let test = "keep_caps_locked_is_only_a_problem_when_keep_caps_is_needed";
+    if !privileged(test) || !tool(test, "capsh") {
+        return;
+    }
+    let under = |secbits: &str, args: &str| {
+        output(Command::new("capsh").args([
+            &format!("--secbits={secbits}"),
+            "--",
+            "-c",
+            &format!("exec {LEASTCAP} run --user nobody {args} -- /bin/grep -E '^(Uid|CapPrm|CapAmb):' /proc/self/status"),
+        ]))
+    };
+    // Without locks, an inheritable-only request still needs the permitted set kept.
+    let (code, _, stderr) = output(leastcap().args([
+        "run",
+        "--verify",
+        "--user",
+        "nobody",
+        "--inheritable",
+        "net_raw",
+        "--keep-bounding",
+        "--",
+        "/bin/true",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    // NO_SETUID_FIXUP | KEEP_CAPS_LOCKED: the uid change keeps the permitted set by itself.
+    let (code, stdout, stderr) = under("0x24", "--caps net_raw");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("CapAmb:\t0000000000002000"), "{stdout}");
+    assert!(stdout.contains("Uid:\t65534\t65534"), "{stdout}");
+    // KEEP_CAPS locked off, nothing to keep and nothing to drop: no PR_SET_KEEPCAPS needed.
+    let (code, stdout, stderr) = under("0x20", "--keep-bounding");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("CapPrm:\t0000000000000000"), "{stdout}");
+    // KEEP_CAPS locked off, but the bounding drop needs cap_setpcap after the uid change.
+    let (code, stdout, stderr) = under("0x20", "");
+    assert_eq!(code, 125, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("refusing the request")
+            && stderr.contains("SECBIT_KEEP_CAPS is locked off"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn dry_run_reports_an_uninspectable_program_once_with_status_125() {
+    // As a real run does: 125 (leastcap failed before the program), the cause said once.
+    let dir = leastcap_testkit::temp_dir();
+    let script = dir.path().join("script");
+    std::fs::write(&script, "#!/nonexistent/leastcap-interpreter\n").expect("write");
+    set_mode(&script, 0o755);
+    for dry_run in [true, false] {
+        let mut command = leastcap();
+        command.args(["run", "--keep-bounding"]);
+        if dry_run {
+            command.arg("--dry-run");
+        }
+        let (code, _, stderr) = output(command.arg("--").arg(&script));
+        assert_eq!(code, 125, "dry run {dry_run}: {stderr}");
+        assert!(
+            stderr.contains("cannot inspect /nonexistent/leastcap-interpreter"),
+            "{stderr}"
+        );
+        assert_eq!(
+            stderr.matches("No such file or directory").count(),
+            1,
+            "dry run {dry_run}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_program_whose_loader_is_missing_is_not_called_not_found() {
+    // execve returns ENOENT also when the file exists but its ELF interpreter does not:
+    // saying "command not found" then sends the user looking in the wrong place.
+    let dir = leastcap_testkit::temp_dir();
+    let copy = leastcap_testkit::copy_binary(Path::new("/bin/true"), dir.path(), "true");
+    let mut bytes = std::fs::read(&copy).expect("read");
+    let loader = b"/lib64/ld-linux-x86-64.so.2\0";
+    let Some(at) = bytes.windows(loader.len()).position(|w| w == loader) else {
+        eprintln!("skipping: /bin/true does not name {loader:?}");
+        return;
+    };
+    bytes[at + loader.len() - 2] = b'9';
+    std::fs::write(&copy, &bytes).expect("write");
+    set_mode(&copy, 0o755);
+    let (code, _, stderr) = output(leastcap().args(["run", "--keep-bounding", "--"]).arg(&copy));
+    assert_eq!(code, 127, "{stderr}");
+    assert!(!stderr.contains("command not found"), "{stderr}");
+    assert!(stderr.contains("interpreter"), "{stderr}");
+}
+
+#[test]
+fn capabilities_the_kernel_drops_at_exec_are_warned_about() {
+    // libcap text sets the permitted set *before* exec; without the ambient set (or file
+    // capabilities) a non-root program loses it at exec. That must not pass in silence.
+    if !privileged("capabilities_the_kernel_drops_at_exec_are_warned_about") {
+        return;
+    }
+    let (code, _, stderr) = output(leastcap().args([
+        "run",
+        "--user",
+        "nobody",
+        "--caps",
+        "cap_net_raw=ep",
+        "--",
+        "/bin/true",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("warning") && stderr.contains("will not hold cap_net_raw after exec"),
+        "{stderr}"
+    );
+    // The list form passes it on through the ambient set: no warning.
+    let (code, _, stderr) = output(leastcap().args([
+        "run",
+        "--user",
+        "nobody",
+        "--caps",
+        "net_raw",
+        "--",
+        "/bin/true",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+}

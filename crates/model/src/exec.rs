@@ -22,6 +22,10 @@ pub struct ExecInput {
     pub setuid_owner: Option<u32>,
     /// Group of the file when its setgid bit is set (and group-executable).
     pub setgid_group: Option<u32>,
+    /// The setgid group is already the thread's fsgid or one of its supplementary groups
+    /// (the kernel's `in_group_p`): the exec then does not count as an id change, so the
+    /// ambient set survives it.
+    pub setgid_group_held: bool,
     /// The file lives on a `nosuid` mount: setuid bits and file capabilities are ignored.
     pub nosuid_mount: bool,
 }
@@ -89,8 +93,10 @@ pub fn exec_transform(input: &ExecInput) -> ExecOutcome {
     // Linux 6.16+ ("exec: Correct the permission check for unsafe exec") treats an exec as
     // set-id when the effective ids change; older kernels compared the new euid with the old
     // *real* uid. The two agree whenever uid == euid before exec, which is what the launcher
-    // sets up. A setgid group already among the supplementary groups is not modelled.
-    let is_setid = euid != input.euid || egid != input.egid;
+    // sets up.
+    // The gid half is the kernel's `!in_group_p(new->egid)`: a group the thread already
+    // holds (fsgid or supplementary) is no change.
+    let is_setid = euid != input.euid || (egid != input.egid && !input.setgid_group_held);
     let gained = !permitted.is_subset(old.permitted);
     let mut euid = euid;
     let mut egid = egid;
@@ -144,6 +150,7 @@ mod tests {
             file_caps: None,
             setuid_owner: None,
             setgid_group: None,
+            setgid_group_held: false,
             nosuid_mount: false,
         }
     }
@@ -223,6 +230,37 @@ mod tests {
             ExecOutcome::Runs { caps, euid, .. } => {
                 assert_eq!(euid, 1000);
                 assert!(caps.permitted.is_empty());
+            }
+            ExecOutcome::Refused { .. } => panic!("refused"),
+        }
+    }
+
+    #[test]
+    fn setgid_of_a_held_group_is_no_id_change() {
+        let raw = CapSet::from_caps([Cap::NET_RAW]);
+        let mut input = user(ThreadCaps {
+            permitted: raw,
+            effective: raw,
+            inheritable: raw,
+            ambient: raw,
+            bounding: K.all(),
+        });
+        input.setgid_group = Some(4);
+        match exec_transform(&input) {
+            ExecOutcome::Runs { caps, egid, .. } => {
+                assert_eq!(egid, 4);
+                assert!(
+                    caps.ambient.is_empty(),
+                    "a new group cancels the ambient set"
+                );
+            }
+            ExecOutcome::Refused { .. } => panic!("refused"),
+        }
+        input.setgid_group_held = true;
+        match exec_transform(&input) {
+            ExecOutcome::Runs { caps, egid, .. } => {
+                assert_eq!(egid, 4);
+                assert_eq!((caps.ambient, caps.effective), (raw, raw));
             }
             ExecOutcome::Refused { .. } => panic!("refused"),
         }

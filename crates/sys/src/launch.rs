@@ -187,9 +187,10 @@ pub struct RawChild {
 /// The child, after release, runs these steps in this order (each failure is reported and the
 /// child exits 125, or 126/127 for `execve`):
 ///
-/// 1. **signals** — unblock every signal and reset SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP,
-///    SIGUSR1/2 to their defaults: an *ignored* disposition survives `execve`, and Rust
-///    ignores SIGPIPE in its runtime.
+/// 1. **signals** — unblock every signal and reset SIGPIPE to its default: an *ignored*
+///    disposition survives `execve`, and Rust ignores SIGPIPE in leastcap's runtime. Other
+///    ignored signals came from leastcap's own parent (`nohup`, a shell's background job)
+///    and pass on, as they would with `exec`, setpriv or capsh.
 /// 2. **stdio** — `dup2` the requested descriptors (before any privilege drop, so a file the
 ///    launcher opened is still usable).
 /// 3. **keep-caps** — `PR_SET_KEEPCAPS` must be set *before* `setresuid`, or leaving uid 0
@@ -385,16 +386,9 @@ fn errno_now() -> Errno {
     Errno(unsafe { *libc::__errno_location() })
 }
 
-const RESET_SIGNALS: [libc::c_int; 8] = [
-    libc::SIGPIPE,
-    libc::SIGINT,
-    libc::SIGQUIT,
-    libc::SIGTERM,
-    libc::SIGHUP,
-    libc::SIGUSR1,
-    libc::SIGUSR2,
-    libc::SIGXFSZ,
-];
+/// The signals leastcap's own process ignores (Rust's runtime sets SIGPIPE to SIG_IGN); only
+/// these are restored, so dispositions inherited from leastcap's parent reach the program.
+const RESET_SIGNALS: [libc::c_int; 1] = [libc::SIGPIPE];
 
 fn reset_signals() -> Result<(), Errno> {
     // SAFETY: sigset_t is plain data; sigemptyset initialises it; sigprocmask and signal are
@@ -508,8 +502,14 @@ impl RawChild {
     pub fn wait(&mut self) -> io::Result<ExitStatus> {
         self.barrier = None;
         let status = wait_status(self.pid, 0)?;
-        self.reaped = true;
+        self.mark_reaped();
         Ok(ExitStatus::from_raw(status))
+    }
+
+    /// The pid is free for reuse from now on: stop forwarding signals to it.
+    fn mark_reaped(&mut self) {
+        self.reaped = true;
+        let _ = FORWARD_TO.compare_exchange(self.pid, 0, Ordering::Relaxed, Ordering::Relaxed);
     }
 
     /// Sends a signal to the child (not after it was reaped).
@@ -543,6 +543,7 @@ impl Drop for RawChild {
         self.barrier = None;
         let _ = self.kill(libc::SIGKILL);
         let _ = wait_status(self.pid, 0);
+        self.mark_reaped();
     }
 }
 
@@ -579,7 +580,7 @@ pub fn wait_exec_event(child: &mut RawChild) -> io::Result<ExecEvent> {
     loop {
         let status = wait_status(child.pid, 0)?;
         if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
-            child.reaped = true;
+            child.mark_reaped();
             return Ok(ExecEvent::Exited(ExitStatus::from_raw(status)));
         }
         if libc::WIFSTOPPED(status) {
@@ -728,6 +729,18 @@ mod tests {
         child.release().expect("release");
         assert_eq!(child.await_exec().expect("pipe"), Ok(()));
         assert_eq!(child.wait().expect("wait").code(), Some(7));
+    }
+
+    #[test]
+    fn a_reaped_child_no_longer_receives_forwarded_signals() {
+        // After waitpid the pid may be reused by any process; forwarding a later SIGTERM
+        // there would kill a stranger. (The handlers are not installed here: only the target.)
+        let mut child = spawn_paused(&Transition::default(), &spec(&["/bin/true"])).expect("fork");
+        FORWARD_TO.store(child.pid() as i32, Ordering::Relaxed);
+        child.release().expect("release");
+        assert_eq!(child.await_exec().expect("pipe"), Ok(()));
+        child.wait().expect("wait");
+        assert_eq!(FORWARD_TO.load(Ordering::Relaxed), 0);
     }
 
     #[test]

@@ -400,7 +400,10 @@ pub fn run(args: RunArgs, printer: &Printer) -> anyhow::Result<Outcome> {
             Ok(program) => program,
             Err(error) => return launch_error(error, printer),
         };
-        let target = TargetBinary::inspect(&program)?;
+        let target = match TargetBinary::inspect(&program) {
+            Ok(target) => target,
+            Err(error) => return launch_error(error.into(), printer),
+        };
         let (warnings, refused) = match plan.validate_for(&current, kernel, &target) {
             Ok(warnings) => (warnings, Vec::new()),
             Err(refusal) => (Vec::new(), refusal.reasons),
