@@ -520,7 +520,10 @@ fn trace_program(
         Ok(program) => program,
         Err(error) => return launch_error(error, printer),
     };
-    let target = TargetBinary::inspect(&program)?;
+    let target = match TargetBinary::inspect(&program) {
+        Ok(target) => target,
+        Err(error) => return launch_error(error.into(), printer),
+    };
     // What the program holds right after exec: denials of anything else it never had.
     let held = plan
         .predict(&target)
