@@ -190,38 +190,131 @@ pub fn merged(current: Option<FileCaps>, change: Change, rootid: Option<u32>) ->
     }
 }
 
-/// Applies a change to one file.
-pub fn apply(path: &Path, change: Change, rootid: Option<u32>) -> Result<Written, SetcapError> {
+/// A change checked and ready to write: the file is open (never through a symlink), its
+/// current attribute is read and the new one computed. Nothing has been written yet.
+#[derive(Debug)]
+pub struct Prepared {
+    file: CapFile,
+    change: Change,
+    /// The attribute bytes before the change, exactly (for a rollback).
+    raw_before: Option<Vec<u8>>,
+    before: Option<FileCaps>,
+    after: Option<FileCaps>,
+}
+
+/// Checks a change to one file without writing: opens it with `O_NOFOLLOW`, refuses what is
+/// not a regular file, reads and decodes the current attribute and computes the new one.
+pub fn prepare(path: &Path, change: Change, rootid: Option<u32>) -> Result<Prepared, SetcapError> {
     let file = CapFile::open(path).map_err(|e| failed(path, e))?;
-    let before = match file.read() {
+    let raw_before = file.read_raw().map_err(|e| failed(path, e))?;
+    let before = match crate::xattr::decode(path, raw_before.clone()) {
         Ok(caps) => caps,
         // A corrupt attribute may be replaced or removed, but not merged with.
         Err(CapsError::Corrupt { .. }) if matches!(change, Change::Set(_) | Change::Remove) => None,
         Err(error) => return Err(failed(path, error)),
     };
+    if change == Change::Remove && raw_before.is_none() {
+        return Err(SetcapError::NothingToRemove {
+            path: path.to_path_buf(),
+        });
+    }
     let after = merged(before, change, rootid);
-    match after {
-        Some(caps) => file.write(&caps).map_err(|e| failed(path, e))?,
-        None => {
-            let removed = file.remove().map_err(|e| failed(path, e))?;
-            if !removed && change == Change::Remove {
-                return Err(SetcapError::NothingToRemove {
-                    path: path.to_path_buf(),
+    Ok(Prepared {
+        file,
+        change,
+        raw_before,
+        before,
+        after,
+    })
+}
+
+impl Prepared {
+    /// Writes the new attribute (or removes it) on the descriptor opened by [`prepare`].
+    pub fn commit(&self) -> Result<Written, SetcapError> {
+        let path = &self.file.path;
+        match self.after {
+            Some(caps) => self.file.write(&caps).map_err(|e| failed(path, e))?,
+            None => {
+                let removed = self.file.remove().map_err(|e| failed(path, e))?;
+                if !removed && self.change == Change::Remove {
+                    return Err(SetcapError::NothingToRemove { path: path.clone() });
+                }
+            }
+        }
+        let warnings = if self.after.is_some() {
+            warnings(self.file.stat.mode, self.file.stat.uid, self.file.stat.gid)
+        } else {
+            Vec::new()
+        };
+        Ok(Written {
+            path: path.clone(),
+            before: self.before,
+            after: self.after,
+            warnings,
+        })
+    }
+
+    /// Puts back the exact attribute bytes the file had before [`Prepared::commit`].
+    pub fn rollback(&self) -> Result<(), SetcapError> {
+        let path = &self.file.path;
+        match &self.raw_before {
+            Some(raw) => self.file.write_raw(raw).map_err(|e| failed(path, e)),
+            None => self.file.remove().map(|_| ()).map_err(|e| failed(path, e)),
+        }
+    }
+}
+
+/// Applies a change to one file.
+pub fn apply(path: &Path, change: Change, rootid: Option<u32>) -> Result<Written, SetcapError> {
+    prepare(path, change, rootid)?.commit()
+}
+
+/// Why a batch wrote nothing (or undid what it wrote).
+#[derive(Debug)]
+pub struct BatchError {
+    /// Every file that failed its check, or the one write that failed.
+    pub errors: Vec<SetcapError>,
+    /// Files whose earlier writes could not be undone (the batch is then partial).
+    pub rollback_failures: Vec<SetcapError>,
+}
+
+/// Applies several changes with no partial writes: every file is checked first
+/// ([`prepare`]); when any check fails nothing is written. When a write then fails (e.g. an
+/// immutable file or a read-only file system), the writes already made are undone, newest
+/// first, restoring the exact old attribute bytes.
+pub fn apply_all(changes: &[(PathBuf, Change, Option<u32>)]) -> Result<Vec<Written>, BatchError> {
+    let mut prepared = Vec::with_capacity(changes.len());
+    let mut errors = Vec::new();
+    for (path, change, rootid) in changes {
+        match prepare(path, *change, *rootid) {
+            Ok(p) => prepared.push(p),
+            Err(error) => errors.push(error),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(BatchError {
+            errors,
+            rollback_failures: Vec::new(),
+        });
+    }
+    let mut written = Vec::with_capacity(prepared.len());
+    for (index, p) in prepared.iter().enumerate() {
+        match p.commit() {
+            Ok(w) => written.push(w),
+            Err(error) => {
+                let rollback_failures = prepared[..index]
+                    .iter()
+                    .rev()
+                    .filter_map(|done| done.rollback().err())
+                    .collect();
+                return Err(BatchError {
+                    errors: vec![error],
+                    rollback_failures,
                 });
             }
         }
     }
-    let warnings = if after.is_some() {
-        warnings(file.stat.mode, file.stat.uid, file.stat.gid)
-    } else {
-        Vec::new()
-    };
-    Ok(Written {
-        path: path.to_path_buf(),
-        before,
-        after,
-        warnings,
-    })
+    Ok(written)
 }
 
 /// Result of `setcap -v`.

@@ -368,3 +368,150 @@ fn manifest_export_and_apply_restore_caps() {
     let verify = testkit::output(leastcap().args(["setcap", "-v", "--apply"]).arg(&manifest));
     assert_eq!(verify.0, 0, "{}", verify.1);
 }
+
+/// Writes a manifest by hand: the header, then one line per (path, libcap text).
+fn write_manifest(path: &Path, entries: &[(&Path, &str)]) {
+    use std::os::unix::ffi::OsStrExt;
+    let mut text = String::from("{\"leastcap_manifest\":1}\n");
+    for (file, caps) in entries {
+        let caps =
+            FileCaps::from_state(&CapState::from_text(caps, KernelCaps::LINUX_6).expect("text"))
+                .expect("caps");
+        let hex: String = caps.to_xattr().iter().map(|b| format!("{b:02x}")).collect();
+        let name = std::str::from_utf8(file.as_os_str().as_bytes()).expect("utf-8 path");
+        text.push_str(&serde_json::json!({"path": name, "xattr": hex}).to_string());
+        text.push('\n');
+    }
+    std::fs::write(path, text).expect("write manifest");
+}
+
+/// "No partial writes": a manifest whose second entry cannot be written (a symlink, a missing
+/// file) leaves the first entry's file untouched.
+#[test]
+fn apply_validates_the_whole_manifest_before_writing() {
+    if !ready("apply_validates_the_whole_manifest_before_writing") {
+        return;
+    }
+    let dir = testkit::temp_dir();
+    let root = dir.path();
+    let good = root.join("good");
+    std::fs::write(&good, b"x").expect("write");
+    let victim = root.join("victim");
+    std::fs::write(&victim, b"x").expect("write");
+    let link = root.join("link");
+    std::os::unix::fs::symlink(&victim, &link).expect("symlink");
+    for bad in [link.clone(), root.join("missing")] {
+        let manifest = root.join("caps.manifest");
+        write_manifest(
+            &manifest,
+            &[(&good, "cap_net_raw=ep"), (&bad, "cap_sys_admin=ep")],
+        );
+        let (code, _, err) = testkit::output(leastcap().args(["setcap", "--apply"]).arg(&manifest));
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains(&*bad.to_string_lossy()), "{err}");
+        assert_eq!(getcap(&good), "", "a partial write: {err}");
+        assert_eq!(getcap(&victim), "");
+    }
+}
+
+/// The same rule for several files on one command line: one bad FILE means no file is
+/// written (libcap's setcap would have written the ones before it).
+#[test]
+fn several_files_are_all_validated_before_any_write() {
+    if !ready("several_files_are_all_validated_before_any_write") {
+        return;
+    }
+    let dir = testkit::temp_dir();
+    let root = dir.path();
+    let (a, b) = (root.join("a"), root.join("b"));
+    for file in [&a, &b] {
+        std::fs::write(file, b"x").expect("write");
+    }
+    let missing = root.join("missing");
+    let pairs = testkit::output(
+        leastcap()
+            .args(["setcap", "cap_net_raw=ep"])
+            .arg(&a)
+            .arg("cap_kill=p")
+            .arg(&missing),
+    );
+    assert_eq!(pairs.0, 1, "{}", pairs.2);
+    assert_eq!(getcap(&a), "", "a partial write: {}", pairs.2);
+    for mode in [
+        &["--add", "cap_kill=p"][..],
+        &["--drop", "cap_kill"],
+        &["-r"],
+    ] {
+        if mode[0] != "--add" {
+            assert_eq!(run(&["cap_kill,cap_chown=p"], &a).0, 0);
+        }
+        let before = getcap(&a);
+        let out = testkit::output(
+            leastcap()
+                .arg("setcap")
+                .args(mode)
+                .arg(&a)
+                .arg(&missing)
+                .arg(&b),
+        );
+        assert_eq!(out.0, 1, "{mode:?}: {}", out.2);
+        assert_eq!(getcap(&a), before, "{mode:?}: a partial write: {}", out.2);
+        assert_eq!(getcap(&b), "", "{mode:?}");
+    }
+}
+
+/// A write that fails only at fsetxattr time (an immutable file: open succeeds, the write is
+/// refused with EPERM) undoes the writes already made, restoring the exact old attribute.
+#[test]
+fn a_failed_write_rolls_back_the_earlier_ones() {
+    if !ready("a_failed_write_rolls_back_the_earlier_ones")
+        || !testkit::tool("a_failed_write_rolls_back_the_earlier_ones", "chattr")
+    {
+        return;
+    }
+    let dir = testkit::temp_dir();
+    let root = dir.path();
+    let (a, v3, locked) = (root.join("a"), root.join("v3"), root.join("locked"));
+    for file in [&a, &v3, &locked] {
+        std::fs::write(file, b"x").expect("write");
+    }
+    assert_eq!(run(&["-n", "1000", "cap_kill=p"], &v3).0, 0);
+    let chattr = |flag: &str| {
+        let status = Command::new(testkit::which("chattr").expect("chattr"))
+            .arg(flag)
+            .arg(&locked)
+            .stderr(Stdio::null())
+            .status()
+            .expect("chattr");
+        status.success()
+    };
+    if !chattr("+i") {
+        eprintln!("SKIPPED a_failed_write_rolls_back_the_earlier_ones: no chattr +i here");
+        return;
+    }
+    let v3_before = getcap(&v3);
+    let manifest = root.join("caps.manifest");
+    write_manifest(
+        &manifest,
+        &[
+            (&a, "cap_net_raw=ep"),
+            (&v3, "cap_chown=ep"),
+            (&locked, "cap_kill=p"),
+        ],
+    );
+    let apply = testkit::output(leastcap().args(["setcap", "--apply"]).arg(&manifest));
+    let add = testkit::output(
+        leastcap()
+            .args(["setcap", "--add", "cap_sys_time=p"])
+            .arg(&v3)
+            .arg(&locked),
+    );
+    assert!(chattr("-i"), "chattr -i");
+    assert_eq!(apply.0, 1, "{}", apply.2);
+    assert!(apply.2.contains("Operation not permitted"), "{}", apply.2);
+    assert_eq!(getcap(&a), "", "not rolled back: {}", apply.2);
+    assert_eq!(getcap(&v3), v3_before, "not rolled back: {}", apply.2);
+    assert_eq!(add.0, 1, "{}", add.2);
+    assert_eq!(getcap(&v3), v3_before, "not rolled back: {}", add.2);
+    assert_eq!(getcap(&locked), "");
+}
