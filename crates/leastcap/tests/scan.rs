@@ -548,3 +548,29 @@ fn other_file_systems_only_when_asked_and_pseudo_ones_never() {
         vec![(root.join("proc"), "proc file system".to_string())]
     );
 }
+
+/// A manifest that cannot be written (here: the target is a directory, so the final rename
+/// fails) is an error and leaves no temporary file behind.
+#[test]
+fn failed_export_leaves_no_temporary_file() {
+    let dir = testkit::temp_dir();
+    let root = dir.path();
+    std::fs::create_dir(root.join("tree")).expect("mkdir");
+    write(&root.join("tree/suid"), 0o4755);
+    let target = root.join("out");
+    std::fs::create_dir(&target).expect("mkdir");
+    let (code, _, err) = testkit::output(
+        leastcap()
+            .args(["scan", "--export"])
+            .arg(&target)
+            .arg(root.join("tree")),
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("out"), "{err}");
+    let mut left: Vec<_> = std::fs::read_dir(root)
+        .expect("read_dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["out", "tree"], "{err}");
+}

@@ -276,10 +276,29 @@ fn export(path: &Path, result: &ScanResult, kernel: KernelCaps) -> anyhow::Resul
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let mut temp = tempfile_in(dir)?;
+    let (temp_path, mut temp) = tempfile_in(dir)?;
+    let written = write_manifest(&mut temp, result, kernel)
+        .with_context(|| format!("cannot write {}", temp_path.display()))
+        .and_then(|count| {
+            std::fs::rename(&temp_path, path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            Ok(count)
+        });
+    if written.is_err() {
+        // No half-written manifest and no stray temporary file.
+        let _ = std::fs::remove_file(&temp_path);
+    }
+    written
+}
+
+fn write_manifest(
+    file: &mut std::fs::File,
+    result: &ScanResult,
+    kernel: KernelCaps,
+) -> anyhow::Result<usize> {
     let mut count = 0;
     {
-        let mut out = io::BufWriter::new(&mut temp.1);
+        let mut out = io::BufWriter::new(&mut *file);
         manifest::write_header(&mut out)?;
         for file in &result.files {
             if let Some(caps) = file.caps {
@@ -296,8 +315,7 @@ fn export(path: &Path, result: &ScanResult, kernel: KernelCaps) -> anyhow::Resul
         }
         out.flush()?;
     }
-    temp.1.sync_all()?;
-    std::fs::rename(&temp.0, path).with_context(|| format!("cannot write {}", path.display()))?;
+    file.sync_all()?;
     Ok(count)
 }
 
