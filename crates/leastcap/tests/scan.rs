@@ -574,3 +574,41 @@ fn failed_export_leaves_no_temporary_file() {
     left.sort();
     assert_eq!(left, ["out", "tree"], "{err}");
 }
+
+/// Overlapping starting paths (the same tree twice, a tree and its subdirectory) report
+/// every file once: the streamed JSON records agree with the summary and the table.
+#[test]
+fn overlapping_roots_report_each_file_once() {
+    let dir = testkit::temp_dir();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("tree/sub/locked")).expect("mkdir");
+    write(&root.join("tree/suid"), 0o4755);
+    write(&root.join("tree/sub/sgid"), 0o2755);
+    let tree = root.join("tree");
+    let sub = root.join("tree/sub");
+    let out = Command::new(env!("CARGO_BIN_EXE_leastcap"))
+        .args(["scan", "--json"])
+        .arg(&tree)
+        .arg(&sub)
+        .arg(&tree)
+        .output()
+        .expect("scan");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let all = records(&out.stdout);
+    let mut files: Vec<_> = all
+        .iter()
+        .filter(|r| r.kind == "file")
+        .map(|r| r.path.clone())
+        .collect();
+    files.sort();
+    assert_eq!(files, [sub.join("sgid"), tree.join("suid")]);
+    let summary = all.last().expect("summary");
+    assert_eq!(summary.kind, "summary");
+    assert_eq!(summary.value["privileged_files"], 2);
+    assert_eq!(summary.value["directories"], 3, "{:?}", summary.value);
+}
