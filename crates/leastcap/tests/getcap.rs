@@ -371,3 +371,29 @@ fn flags_match_getcap_on_a_mixed_tree() {
     assert_eq!(v3["caps"]["rootid"], 1000);
     let _ = name_with_newline.as_os_str().as_bytes();
 }
+
+/// A failure on a path that is not UTF-8 names it exactly in JSON (`path_hex`).
+#[test]
+fn json_failures_have_exact_names() {
+    let dir = testkit::temp_dir();
+    let missing = dir.path().join(std::ffi::OsStr::from_bytes(b"gone\xff"));
+    let out = Command::new(env!("CARGO_BIN_EXE_leastcap"))
+        .args(["getcap", "--json"])
+        .arg(&missing)
+        .output()
+        .expect("getcap");
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let failure = &report["failures"][0];
+    let hex: String = missing
+        .as_os_str()
+        .as_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(
+        failure["path_hex"],
+        serde_json::Value::String(hex),
+        "{report}"
+    );
+}

@@ -612,3 +612,36 @@ fn overlapping_roots_report_each_file_once() {
     assert_eq!(summary.value["privileged_files"], 2);
     assert_eq!(summary.value["directories"], 3, "{:?}", summary.value);
 }
+
+/// JSON names are exact everywhere: a skipped mount point whose name is not UTF-8 carries
+/// its bytes in `path_hex`, like files and problems do.
+#[test]
+fn skipped_mounts_have_exact_names_in_json() {
+    let test = "skipped_mounts_have_exact_names_in_json";
+    if !testkit::privileged(test) || !testkit::tool(test, "mount") {
+        return;
+    }
+    let _guard = exclusive();
+    let dir = testkit::temp_dir();
+    let root = dir.path().to_path_buf();
+    let at = root.join(OsStr::from_bytes(b"mnt\xff\n"));
+    std::fs::create_dir(&at).expect("mkdir");
+    let status = Command::new("mount")
+        .args(["-t", "tmpfs", "leastcap-test"])
+        .arg(&at)
+        .status()
+        .expect("mount");
+    assert!(status.success(), "mount tmpfs");
+    let _mount = Mounted(at.clone());
+    let out = leastcap()
+        .args(["scan", "--json"])
+        .arg(&root)
+        .output()
+        .expect("scan");
+    let skipped: Vec<_> = records(&out.stdout)
+        .into_iter()
+        .filter(|r| r.kind == "skipped")
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(skipped, [at]);
+}

@@ -515,3 +515,44 @@ fn a_failed_write_rolls_back_the_earlier_ones() {
     assert_eq!(getcap(&v3), v3_before, "not rolled back: {}", add.2);
     assert_eq!(getcap(&locked), "");
 }
+
+/// `--json` names a file that is not UTF-8 exactly (`path_hex`).
+#[test]
+fn json_names_are_exact() {
+    if !ready("json_names_are_exact") {
+        return;
+    }
+    use std::os::unix::ffi::OsStrExt;
+    let dir = testkit::temp_dir();
+    let file = dir.path().join(std::ffi::OsStr::from_bytes(b"odd\xff"));
+    std::fs::write(&file, b"x").expect("write");
+    let hex: String = file
+        .as_os_str()
+        .as_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    for args in [
+        &["--json", "cap_kill=p"][..],
+        &["--json", "-v", "cap_kill=p"],
+    ] {
+        let out = leastcap()
+            .arg("setcap")
+            .args(args)
+            .arg(&file)
+            .output()
+            .expect("setcap");
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let entry = if args.contains(&"-v") {
+            &report["verified"][0]
+        } else {
+            &report["written"][0]
+        };
+        assert_eq!(
+            entry["path_hex"],
+            serde_json::Value::String(hex.clone()),
+            "{report}"
+        );
+    }
+}

@@ -131,10 +131,20 @@ fn write_json(out: &mut dyn Write, result: &ScanResult, printer: &Printer) -> io
         out.write_all(&buf)?;
     }
     for skipped in &result.skipped {
-        printer.json_line(
-            &serde_json::json!({"type": "skipped", "path": skipped.path.to_string_lossy(), "reason": skipped.reason}),
-            out,
-        )?;
+        let mut buf = Vec::new();
+        {
+            let mut ser = serde_json::Serializer::new(&mut buf);
+            let mut map = ser.serialize_map(None).map_err(io::Error::other)?;
+            let mut put = || -> Result<(), serde_json::Error> {
+                map.serialize_entry("type", "skipped")?;
+                exact_fields(&mut map, &skipped.path)?;
+                map.serialize_entry("reason", &skipped.reason)
+            };
+            put().map_err(io::Error::other)?;
+            map.end().map_err(io::Error::other)?;
+        }
+        buf.push(b'\n');
+        out.write_all(&buf)?;
     }
     printer.json_line(&summary_json(result), out)
 }

@@ -72,6 +72,8 @@ pub struct SetcapArgs {
 #[derive(Serialize)]
 struct Entry {
     path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path_hex: Option<String>,
     before: Option<FileCaps>,
     after: Option<FileCaps>,
     warnings: Vec<String>,
@@ -87,6 +89,8 @@ struct SetcapReport {
 #[derive(Serialize)]
 struct VerifyEntry {
     path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path_hex: Option<String>,
     ok: bool,
     line: String,
 }
@@ -95,6 +99,15 @@ impl Report for SetcapReport {
     fn write_text(&self, _out: &mut dyn Write, _style: &Style) -> io::Result<()> {
         Ok(())
     }
+}
+
+/// The name's bytes in hex when it is not UTF-8 (JSON names are exact).
+fn path_hex(path: &Path) -> Option<String> {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = path.as_os_str().as_bytes();
+    std::str::from_utf8(bytes)
+        .is_err()
+        .then(|| leastcap_files::path::hex(bytes))
 }
 
 fn parse_rootid(text: &str) -> Result<u32, SetcapError> {
@@ -154,6 +167,7 @@ impl Ctx<'_> {
         }
         self.report.written.push(Entry {
             path: written.path.to_string_lossy().into_owned(),
+            path_hex: path_hex(&written.path),
             before: written.before,
             after: written.after,
             warnings: written.warnings.iter().map(|w| w.message()).collect(),
@@ -207,6 +221,7 @@ impl Ctx<'_> {
                 }
                 self.report.verified.push(VerifyEntry {
                     path: path.to_string_lossy().into_owned(),
+                    path_hex: path_hex(path),
                     ok: result.ok(),
                     line,
                 });
