@@ -14,8 +14,11 @@ use crate::xattr::{CapFile, CapsError};
 pub enum Change {
     /// Replace with exactly this state (libcap's `setcap TEXT FILE`).
     Set(FileCaps),
-    /// Merge: P ∪= P', I ∪= I', and the effective flag is set if either has it.
+    /// Merge: P ∪= P', I ∪= I', and the effective flag is set if either has it. Refused
+    /// when that changes what is effective (libcap 2.70's rule on the merged state).
     Add(FileCaps),
+    /// `Add` with `--force`: the effective flag covers the whole merged set regardless.
+    AddForced(FileCaps),
     /// Remove these capabilities from P and I; the attribute goes when nothing is left.
     Drop(CapSet),
     /// Remove the attribute (`-r`).
@@ -162,7 +165,7 @@ pub fn merged(current: Option<FileCaps>, change: Change, rootid: Option<u32>) ->
             revision: 0,
             ..caps
         }),
-        Change::Add(add) => {
+        Change::Add(add) | Change::AddForced(add) => {
             let old = current.unwrap_or_default();
             Some(keep_rootid(
                 FileCaps {
@@ -219,6 +222,20 @@ pub fn prepare(path: &Path, change: Change, rootid: Option<u32>) -> Result<Prepa
         });
     }
     let after = merged(before, change, rootid);
+    if let (Change::Add(add), Some(new)) = (change, after) {
+        // What each side asked to be effective; one flag on disk must cover exactly that.
+        let wanted = before
+            .map(|old| old.to_state().effective)
+            .unwrap_or_default()
+            | add.to_state().effective;
+        let union = new.permitted | new.inheritable;
+        if !wanted.is_empty() && wanted != union {
+            return Err(SetcapError::Effective(EffectiveMismatch {
+                effective: wanted,
+                union,
+            }));
+        }
+    }
     Ok(Prepared {
         file,
         change,

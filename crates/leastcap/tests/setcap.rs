@@ -556,3 +556,44 @@ fn json_names_are_exact() {
         );
     }
 }
+
+/// `--add` cannot silently make capabilities effective that were asked for as permitted
+/// only (or the other way round): the merged state must pass libcap 2.70's rule (effective
+/// empty or exactly P∪I), like the replace form, unless --force.
+#[test]
+fn add_refuses_a_merge_that_changes_what_is_effective() {
+    if !ready("add_refuses_a_merge_that_changes_what_is_effective") {
+        return;
+    }
+    let dir = testkit::temp_dir();
+    let file = dir.path().join("tool");
+    std::fs::write(&file, b"x").expect("write");
+    let shown = file.display().to_string();
+    for (current, add) in [
+        ("cap_net_raw=ep", "cap_kill=p"),
+        ("cap_kill=p", "cap_net_raw=ep"),
+    ] {
+        assert_eq!(run(&[current], &file).0, 0);
+        let (code, _, err) = run(&["--add", add], &file);
+        assert_eq!(code, 1, "{current} + {add}: {err}");
+        assert!(
+            err.contains("effective file capabilities must either be empty"),
+            "{err}"
+        );
+        assert_eq!(
+            getcap(&file),
+            format!("{shown} {current}"),
+            "{current} + {add}"
+        );
+        let (code, _, err) = run(&["--force", "--add", add], &file);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(getcap(&file), format!("{shown} cap_kill,cap_net_raw=ep"));
+    }
+    // Merges that keep the rule are fine.
+    assert_eq!(run(&["cap_kill=p"], &file).0, 0);
+    assert_eq!(run(&["--add", "cap_chown=p"], &file).0, 0);
+    assert_eq!(getcap(&file), format!("{shown} cap_chown,cap_kill=p"));
+    assert_eq!(run(&["cap_kill=ep"], &file).0, 0);
+    assert_eq!(run(&["--add", "cap_chown=eip"], &file).0, 0);
+    assert_eq!(getcap(&file), format!("{shown} cap_chown=eip cap_kill+ep"));
+}

@@ -52,7 +52,9 @@ pub struct SetcapArgs {
     #[arg(short = 'f', long)]
     pub force: bool,
 
-    /// Add these capabilities to each FILE's current ones (all arguments are files).
+    /// Add these capabilities to each FILE's current ones (all arguments are files). Refused
+    /// when the merge would change which capabilities are effective (one flag on disk covers
+    /// all of P∪I), unless --force.
     #[arg(long, value_name = "TEXT", conflicts_with_all = ["drop", "apply"])]
     pub add: Option<String>,
 
@@ -287,6 +289,7 @@ pub fn run(args: SetcapArgs, printer: &Printer) -> anyhow::Result<Outcome> {
             Change::Remove
         } else if let Some(text) = &args.add {
             match parse_text(text, kernel, args.force) {
+                Ok(caps) if args.force => Change::AddForced(caps),
                 Ok(caps) => Change::Add(caps),
                 Err(error) => {
                     ctx.fail(&error);
