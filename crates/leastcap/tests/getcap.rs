@@ -397,3 +397,54 @@ fn json_failures_have_exact_names() {
         "{report}"
     );
 }
+
+/// `getcap -r link/` where link is a symlink to a directory: nftw strips the trailing slash
+/// and reports the symlink itself (FTW_PHYS), without descending and without an error.
+/// leastcap prints the same and exits 0; `file/` and `dangling/` fail like libcap.
+#[test]
+fn recursive_symlink_with_trailing_slash_is_the_symlink() {
+    if !ready("recursive_symlink_with_trailing_slash_is_the_symlink") {
+        return;
+    }
+    let dir = testkit::temp_dir();
+    let root = dir.path();
+    std::fs::create_dir(root.join("d")).expect("mkdir");
+    std::fs::write(root.join("d/ping"), b"x").expect("write");
+    assert!(setcap_tool()
+        .arg("cap_net_raw=ep")
+        .arg(root.join("d/ping"))
+        .status()
+        .expect("setcap")
+        .success());
+    std::os::unix::fs::symlink("d", root.join("link")).expect("symlink");
+    std::os::unix::fs::symlink("nowhere", root.join("dangling")).expect("symlink");
+    for (args, ok) in [
+        (&["-r", "link/"][..], true),
+        (&["-r", "-v", "link//"], true),
+        (&["-r", "-v", "d/ping/"], false),
+        (&["-r", "dangling/"], false),
+    ] {
+        let ours = leastcap()
+            .arg("getcap")
+            .args(args)
+            .current_dir(root)
+            .output()
+            .expect("leastcap");
+        let theirs = getcap_tool()
+            .args(args)
+            .current_dir(root)
+            .output()
+            .expect("getcap");
+        assert_eq!(
+            String::from_utf8_lossy(&ours.stdout),
+            String::from_utf8_lossy(&theirs.stdout),
+            "{args:?}"
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&ours.stderr),
+            String::from_utf8_lossy(&theirs.stderr),
+            "{args:?}"
+        );
+        assert_eq!(ours.status.success(), ok, "{args:?}");
+    }
+}
