@@ -95,6 +95,8 @@ pub enum SetcapError {
     Stdin(String),
     #[error("Invalid file '{}' for capability operation", path.display())]
     InvalidFile { path: PathBuf },
+    #[error("File '{}' changed while setcap ran (replaced, or its capabilities changed); not written", path.display())]
+    Changed { path: PathBuf },
     #[error("File '{}' has no capablity to remove", path.display())]
     NothingToRemove { path: PathBuf },
     #[error("Failed to set capabilities on file '{}': {reason}", path.display())]
@@ -193,12 +195,18 @@ pub fn merged(current: Option<FileCaps>, change: Change, rootid: Option<u32>) ->
     }
 }
 
-/// A change checked and ready to write: the file is open (never through a symlink), its
-/// current attribute is read and the new one computed. Nothing has been written yet.
+/// A change checked and ready to write: the file was opened (never through a symlink), its
+/// current attribute read and the new one computed. Nothing has been written yet, and no
+/// descriptor is held (a batch of thousands of files fits any open-file limit): the write
+/// opens the file again and proceeds only if it is still the same inode with the same
+/// attribute.
 #[derive(Debug)]
 pub struct Prepared {
-    file: CapFile,
+    path: PathBuf,
     change: Change,
+    /// (dev, ino) of the regular file that was checked.
+    identity: (u64, u64),
+    stat: leastcap_sys::fs::FileStat,
     /// The attribute bytes before the change, exactly (for a rollback).
     raw_before: Option<Vec<u8>>,
     before: Option<FileCaps>,
@@ -237,8 +245,10 @@ pub fn prepare(path: &Path, change: Change, rootid: Option<u32>) -> Result<Prepa
         }
     }
     Ok(Prepared {
-        file,
+        path: path.to_path_buf(),
         change,
+        identity: (file.stat.dev, file.stat.ino),
+        stat: file.stat,
         raw_before,
         before,
         after,
@@ -246,20 +256,34 @@ pub fn prepare(path: &Path, change: Change, rootid: Option<u32>) -> Result<Prepa
 }
 
 impl Prepared {
-    /// Writes the new attribute (or removes it) on the descriptor opened by [`prepare`].
+    /// Opens the file again (`O_NOFOLLOW`) and checks it is the inode that was prepared,
+    /// with an attribute that `expected` accepts.
+    fn reopen(&self, expected: impl Fn(Option<&[u8]>) -> bool) -> Result<CapFile, SetcapError> {
+        let path = &self.path;
+        let file = CapFile::open(path).map_err(|e| failed(path, e))?;
+        let same_inode = (file.stat.dev, file.stat.ino) == self.identity;
+        let raw = file.read_raw().map_err(|e| failed(path, e))?;
+        if !same_inode || !expected(raw.as_deref()) {
+            return Err(SetcapError::Changed { path: path.clone() });
+        }
+        Ok(file)
+    }
+
+    /// Writes the new attribute (or removes it), on the very file that was checked.
     pub fn commit(&self) -> Result<Written, SetcapError> {
-        let path = &self.file.path;
+        let path = &self.path;
+        let file = self.reopen(|raw| raw == self.raw_before.as_deref())?;
         match self.after {
-            Some(caps) => self.file.write(&caps).map_err(|e| failed(path, e))?,
+            Some(caps) => file.write(&caps).map_err(|e| failed(path, e))?,
             None => {
-                let removed = self.file.remove().map_err(|e| failed(path, e))?;
+                let removed = file.remove().map_err(|e| failed(path, e))?;
                 if !removed && self.change == Change::Remove {
                     return Err(SetcapError::NothingToRemove { path: path.clone() });
                 }
             }
         }
         let warnings = if self.after.is_some() {
-            warnings(self.file.stat.mode, self.file.stat.uid, self.file.stat.gid)
+            warnings(self.stat.mode, self.stat.uid, self.stat.gid)
         } else {
             Vec::new()
         };
@@ -271,12 +295,29 @@ impl Prepared {
         })
     }
 
-    /// Puts back the exact attribute bytes the file had before [`Prepared::commit`].
+    /// Puts back the exact attribute bytes the file had before [`Prepared::commit`] (only
+    /// while it still holds what the commit wrote).
     pub fn rollback(&self) -> Result<(), SetcapError> {
-        let path = &self.file.path;
+        let path = &self.path;
+        // The kernel may store a different revision than was written (a v3 rootid of the
+        // namespace root reads back as v2): compare what the attribute means.
+        let meaning = |caps: Option<FileCaps>| {
+            caps.map(|c| {
+                (
+                    c.permitted,
+                    c.inheritable,
+                    c.effective,
+                    c.rootid.unwrap_or(0),
+                )
+            })
+        };
+        let file = self.reopen(|raw| {
+            let now = raw.map(FileCaps::from_xattr).transpose();
+            now.is_ok_and(|now| meaning(now) == meaning(self.after))
+        })?;
         match &self.raw_before {
-            Some(raw) => self.file.write_raw(raw).map_err(|e| failed(path, e)),
-            None => self.file.remove().map(|_| ()).map_err(|e| failed(path, e)),
+            Some(raw) => file.write_raw(raw).map_err(|e| failed(path, e)),
+            None => file.remove().map(|_| ()).map_err(|e| failed(path, e)),
         }
     }
 }

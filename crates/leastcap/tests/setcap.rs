@@ -5,7 +5,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use leastcap_files::setcap::{apply, Change, SetcapError};
+use leastcap_files::setcap::{apply, prepare, Change, SetcapError};
 use leastcap_files::xattr::read_caps;
 use leastcap_model::{CapState, FileCaps, KernelCaps};
 use leastcap_testkit as testkit;
@@ -596,4 +596,77 @@ fn add_refuses_a_merge_that_changes_what_is_effective() {
     assert_eq!(run(&["cap_kill=ep"], &file).0, 0);
     assert_eq!(run(&["--add", "cap_chown=eip"], &file).0, 0);
     assert_eq!(getcap(&file), format!("{shown} cap_chown=eip cap_kill+ep"));
+}
+
+/// Checking every file before writing must not hold one descriptor per file: a manifest
+/// with more entries than the open-file limit still applies.
+#[test]
+fn apply_of_a_large_manifest_fits_a_small_descriptor_limit() {
+    if !ready("apply_of_a_large_manifest_fits_a_small_descriptor_limit") {
+        return;
+    }
+    let dir = testkit::temp_dir();
+    let root = dir.path();
+    let files: Vec<_> = (0..300).map(|i| root.join(format!("f{i}"))).collect();
+    for file in &files {
+        std::fs::write(file, b"x").expect("write");
+    }
+    let manifest = root.join("caps.manifest");
+    let entries: Vec<(&Path, &str)> = files
+        .iter()
+        .map(|f| (f.as_path(), "cap_net_raw=ep"))
+        .collect();
+    write_manifest(&manifest, &entries);
+    let out = testkit::output(
+        Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -n 64 && exec \"$0\" setcap --apply \"$1\"")
+            .arg(env!("CARGO_BIN_EXE_leastcap"))
+            .arg(&manifest),
+    );
+    assert_eq!(out.0, 0, "{}", out.2);
+    for file in [&files[0], &files[299]] {
+        assert_eq!(getcap(file), format!("{} cap_net_raw=ep", file.display()));
+    }
+}
+
+/// Between the check and the write, the file is replaced (another inode renamed over it) or
+/// its capabilities change: the write is refused, not made on what was not checked.
+#[test]
+fn a_file_changed_after_the_check_is_not_written() {
+    if !ready("a_file_changed_after_the_check_is_not_written") {
+        return;
+    }
+    let dir = testkit::temp_dir();
+    let target = dir.path().join("target");
+    std::fs::write(&target, b"x").expect("write");
+    let caps = FileCaps::from_state(
+        &CapState::from_text("cap_sys_admin=ep", KernelCaps::LINUX_6).expect("text"),
+    )
+    .expect("caps");
+    let prepared = prepare(&target, Change::Set(caps), None).expect("prepare");
+    let other = dir.path().join("other");
+    std::fs::write(&other, b"y").expect("write");
+    std::fs::rename(&other, &target).expect("rename");
+    assert!(matches!(
+        prepared.commit(),
+        Err(SetcapError::Changed { .. })
+    ));
+    assert_eq!(read_caps(&target, false).expect("read"), None);
+
+    let prepared = prepare(&target, Change::Set(caps), None).expect("prepare");
+    assert_eq!(run(&["cap_kill=p"], &target).0, 0);
+    assert!(matches!(
+        prepared.commit(),
+        Err(SetcapError::Changed { .. })
+    ));
+    assert_eq!(getcap(&target), format!("{} cap_kill=p", target.display()));
+    prepare(&target, Change::Set(caps), None)
+        .expect("prepare")
+        .commit()
+        .expect("commit");
+    assert_eq!(
+        getcap(&target),
+        format!("{} cap_sys_admin=ep", target.display())
+    );
 }
