@@ -213,11 +213,21 @@ fn sets_caps_on_a_running_binary() {
         dir.path(),
         "sleep",
     );
-    let mut child = Command::new(&sleep)
-        .arg("30")
-        .stdin(Stdio::null())
-        .spawn()
-        .expect("start sleep");
+    // Another test thread forking while the copy was open for writing leaves that write
+    // descriptor in its child until the child execs: exec of the copy then fails with
+    // ETXTBSY for a moment. Retry (bounded) on exactly that error.
+    let mut attempts = 0;
+    let mut child = loop {
+        match Command::new(&sleep).arg("30").stdin(Stdio::null()).spawn() {
+            Err(error)
+                if error.kind() == std::io::ErrorKind::ExecutableFileBusy && attempts < 1000 =>
+            {
+                attempts += 1;
+                std::thread::yield_now();
+            }
+            other => break other.expect("start sleep"),
+        }
+    };
     // Wait until the child has exec'ed the copy (its /proc/PID/exe is the file).
     let exe = format!("/proc/{}/exe", child.id());
     for _ in 0..1000 {
