@@ -213,18 +213,16 @@ pub struct Prepared {
     after: Option<FileCaps>,
 }
 
-/// Checks a change to one file without writing: opens it with `O_NOFOLLOW`, refuses what is
-/// not a regular file, reads and decodes the current attribute and computes the new one.
-pub fn prepare(path: &Path, change: Change, rootid: Option<u32>) -> Result<Prepared, SetcapError> {
-    let file = CapFile::open(path).map_err(|e| failed(path, e))?;
-    let raw_before = file.read_raw().map_err(|e| failed(path, e))?;
-    let before = match crate::xattr::decode(path, raw_before.clone()) {
-        Ok(caps) => caps,
-        // A corrupt attribute may be replaced or removed, but not merged with.
-        Err(CapsError::Corrupt { .. }) if matches!(change, Change::Set(_) | Change::Remove) => None,
-        Err(error) => return Err(failed(path, error)),
-    };
-    if change == Change::Remove && raw_before.is_none() {
+/// The new attribute for a change to a file that has `before` (`present`: it has an
+/// attribute at all, perhaps a corrupt one), with the checks a merge needs.
+fn plan(
+    path: &Path,
+    before: Option<FileCaps>,
+    present: bool,
+    change: Change,
+    rootid: Option<u32>,
+) -> Result<Option<FileCaps>, SetcapError> {
+    if change == Change::Remove && !present {
         return Err(SetcapError::NothingToRemove {
             path: path.to_path_buf(),
         });
@@ -244,6 +242,21 @@ pub fn prepare(path: &Path, change: Change, rootid: Option<u32>) -> Result<Prepa
             }));
         }
     }
+    Ok(after)
+}
+
+/// Checks a change to one file without writing: opens it with `O_NOFOLLOW`, refuses what is
+/// not a regular file, reads and decodes the current attribute and computes the new one.
+pub fn prepare(path: &Path, change: Change, rootid: Option<u32>) -> Result<Prepared, SetcapError> {
+    let file = CapFile::open(path).map_err(|e| failed(path, e))?;
+    let raw_before = file.read_raw().map_err(|e| failed(path, e))?;
+    let before = match crate::xattr::decode(path, raw_before.clone()) {
+        Ok(caps) => caps,
+        // A corrupt attribute may be replaced or removed, but not merged with.
+        Err(CapsError::Corrupt { .. }) if matches!(change, Change::Set(_) | Change::Remove) => None,
+        Err(error) => return Err(failed(path, error)),
+    };
+    let after = plan(path, before, raw_before.is_some(), change, rootid)?;
     Ok(Prepared {
         path: path.to_path_buf(),
         change,
@@ -341,12 +354,30 @@ pub struct BatchError {
 /// immutable file or a read-only file system), the writes already made are undone, newest
 /// first, restoring the exact old attribute bytes.
 pub fn apply_all(changes: &[(PathBuf, Change, Option<u32>)]) -> Result<Vec<Written>, BatchError> {
-    let mut prepared = Vec::with_capacity(changes.len());
+    let mut prepared: Vec<Prepared> = Vec::with_capacity(changes.len());
     let mut errors = Vec::new();
     for (path, change, rootid) in changes {
-        match prepare(path, *change, *rootid) {
-            Ok(p) => prepared.push(p),
-            Err(error) => errors.push(error),
+        let p = match prepare(path, *change, *rootid) {
+            Ok(p) => p,
+            Err(error) => {
+                errors.push(error);
+                continue;
+            }
+        };
+        // The same file again (same name or a hard link): the changes apply in turn, as one
+        // write.
+        match prepared.iter_mut().find(|e| e.identity == p.identity) {
+            Some(earlier) => {
+                let present = earlier.after.is_some();
+                match plan(path, earlier.after, present, *change, *rootid) {
+                    Ok(after) => {
+                        earlier.after = after;
+                        earlier.change = *change;
+                    }
+                    Err(error) => errors.push(error),
+                }
+            }
+            None => prepared.push(p),
         }
     }
     if !errors.is_empty() {

@@ -680,3 +680,43 @@ fn a_file_changed_after_the_check_is_not_written() {
         format!("{} cap_sys_admin=ep", target.display())
     );
 }
+
+/// The same file named twice in one command is changed as if the changes ran in turn (as
+/// libcap's setcap does for `TEXT FILE TEXT FILE`), not refused as "changed".
+#[test]
+fn the_same_file_twice_in_one_command() {
+    if !ready("the_same_file_twice_in_one_command") {
+        return;
+    }
+    let dir = testkit::temp_dir();
+    let file = dir.path().join("tool");
+    std::fs::write(&file, b"x").expect("write");
+    let link = dir.path().join("hard");
+    std::fs::hard_link(&file, &link).expect("link");
+    let shown = file.display().to_string();
+    let out = testkit::output(
+        leastcap()
+            .args(["setcap", "cap_kill=p"])
+            .arg(&file)
+            .arg("cap_chown=p")
+            .arg(&link),
+    );
+    assert_eq!(out.0, 0, "{}", out.2);
+    assert_eq!(getcap(&file), format!("{shown} cap_chown=p"));
+    let out = testkit::output(
+        leastcap()
+            .args(["setcap", "--add", "cap_kill=p"])
+            .arg(&file)
+            .arg(&file),
+    );
+    assert_eq!(out.0, 0, "{}", out.2);
+    assert_eq!(getcap(&file), format!("{shown} cap_chown,cap_kill=p"));
+    let out = testkit::output(
+        leastcap()
+            .args(["setcap", "--drop", "cap_kill"])
+            .arg(&file)
+            .arg(&link),
+    );
+    assert_eq!(out.0, 0, "{}", out.2);
+    assert_eq!(getcap(&file), format!("{shown} cap_chown=p"));
+}
