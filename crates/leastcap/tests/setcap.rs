@@ -720,3 +720,20 @@ fn the_same_file_twice_in_one_command() {
     assert_eq!(out.0, 0, "{}", out.2);
     assert_eq!(getcap(&file), format!("{shown} cap_chown=p"));
 }
+
+/// Error messages escape control characters in file names: a name with a newline cannot
+/// forge a second line, and a backslash-n in a name stays as it is.
+#[test]
+fn error_messages_escape_names() {
+    let dir = testkit::temp_dir();
+    for (name, shown) in [
+        ("nope\nFAKE: forged", "nope\\nFAKE: forged"),
+        ("back\\nslash", "back\\\\nslash"),
+    ] {
+        let path = dir.path().join(name);
+        let (code, _, err) = run(&["cap_kill=p"], &path);
+        assert_eq!(code, 1, "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(shown), "{err}");
+    }
+}

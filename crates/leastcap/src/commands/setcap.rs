@@ -148,11 +148,13 @@ impl Ctx<'_> {
         self.failed = true;
         let message = error.to_string();
         if !self.printer.is_json() {
-            let _ = writeln!(
-                io::stderr(),
-                "{}",
-                crate::escape::escape_str(&message).replace("\\n", "\n")
-            );
+            // Names are escaped; only libcap's two-line effective-rule message (which names
+            // no file) keeps its line break.
+            let text = match error {
+                SetcapError::Effective(_) => message.clone(),
+                _ => crate::escape::escape_str(&message),
+            };
+            let _ = writeln!(io::stderr(), "{text}");
         }
         self.report.failures.push(message);
     }
