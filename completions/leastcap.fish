@@ -62,7 +62,7 @@ complete -c leastcap -n "__fish_leastcap_using_subcommand getcap" -l json -d 'Pr
 complete -c leastcap -n "__fish_leastcap_using_subcommand getcap" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c leastcap -n "__fish_leastcap_using_subcommand getcap" -s V -l version -d 'Print version'
 complete -c leastcap -n "__fish_leastcap_using_subcommand setcap" -s n -d 'Write namespaced (v3) capabilities for this root uid (a positive integer)' -r
-complete -c leastcap -n "__fish_leastcap_using_subcommand setcap" -l add -d 'Add these capabilities to each FILE\'s current ones (all arguments are files)' -r
+complete -c leastcap -n "__fish_leastcap_using_subcommand setcap" -l add -d 'Add these capabilities to each FILE\'s current ones (all arguments are files). Refused when the merge would change which capabilities are effective (one flag on disk covers all of P∪I), unless --force' -r
 complete -c leastcap -n "__fish_leastcap_using_subcommand setcap" -l drop -d 'Remove these capabilities (e.g. net_admin,cap_sys_ptrace) from each FILE' -r
 complete -c leastcap -n "__fish_leastcap_using_subcommand setcap" -l apply -d 'Restore the file capabilities saved in a manifest (`leastcap scan --export`)' -r -F
 complete -c leastcap -n "__fish_leastcap_using_subcommand setcap" -l color -d 'When to colour text output (NO_COLOR in the environment always disables colour)' -r -f -a "auto\t'Colour when writing to a terminal and NO_COLOR is not set'

@@ -156,7 +156,22 @@ impl Run<'_, '_> {
             }
             return;
         }
-        self.walk(&nftw_root(path), stat);
+        // nftw strips trailing slashes before its own lstat: `link/` (a symlink to a
+        // directory) is then the symlink itself, reported and not descended into.
+        let root = nftw_root(path);
+        let stat = if root.as_os_str().len() == path.as_os_str().len() {
+            stat
+        } else {
+            match fs::lstat(&root) {
+                Ok(stat) => stat,
+                Err(error) => {
+                    let message = format!("{} ({})", root.display(), fs_reason(&error));
+                    self.fail(&root, message);
+                    return;
+                }
+            }
+        };
+        self.walk(&root, stat);
     }
 
     /// Pre-order walk in directory order, like `nftw(path, fn, 20, FTW_PHYS)`, with an

@@ -205,6 +205,11 @@ struct Shared<'a> {
     problems: Mutex<Vec<Problem>>,
     skipped: Mutex<Vec<Skipped>>,
     vanished: AtomicU64,
+    /// (dev, ino) of the directories given as starting paths: each is walked once, as its
+    /// own root, and not again when another root's walk reaches it.
+    root_dirs: Vec<(u64, u64)>,
+    /// Paths already reported (a file given as a starting path inside a walked tree).
+    reported: Mutex<std::collections::HashSet<PathBuf>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -275,6 +280,9 @@ impl Shared<'_> {
             Ok(caps) => (caps, None),
             Err(error) => (None, Some(error.to_string())),
         };
+        if !lock(&self.reported).insert(path.clone()) {
+            return;
+        }
         let inert = caps.is_some_and(|c| self.uid_map.is_inert(c.rootid));
         let (flags, risk) = assess(
             stat.mode,
@@ -392,6 +400,10 @@ impl Shared<'_> {
             });
             return;
         }
+        if self.root_dirs.contains(&(stat.dev, stat.ino)) {
+            // Another starting path: it is walked as its own root.
+            return;
+        }
         let crossed = stat.dev != parent.dev;
         if stat.dev != parent.root_dev && !self.options.all_filesystems {
             lock(&self.skipped).push(Skipped {
@@ -435,7 +447,7 @@ pub fn scan_streaming(
     } else {
         options.threads
     };
-    let shared = Shared {
+    let mut shared = Shared {
         on_found,
         queue: Mutex::new((Vec::new(), 0)),
         ready: Condvar::new(),
@@ -446,7 +458,10 @@ pub fn scan_streaming(
         problems: Mutex::new(Vec::new()),
         skipped: Mutex::new(Vec::new()),
         vanished: AtomicU64::new(0),
+        root_dirs: Vec::new(),
+        reported: Mutex::new(std::collections::HashSet::new()),
     };
+    let mut root_jobs = Vec::new();
     for root in &options.roots {
         let stat = match fs::lstat(root) {
             Ok(stat) => stat,
@@ -465,7 +480,11 @@ pub fn scan_streaming(
             }
         };
         if stat.is_dir() {
-            shared.push(Job {
+            if shared.root_dirs.contains(&(stat.dev, stat.ino)) {
+                continue;
+            }
+            shared.root_dirs.push((stat.dev, stat.ino));
+            root_jobs.push(Job {
                 path: root.clone(),
                 dev: stat.dev,
                 ino: stat.ino,
@@ -489,6 +508,9 @@ pub fn scan_streaming(
             });
         }
     }
+    for job in root_jobs {
+        shared.push(job);
+    }
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| shared.worker());
@@ -502,11 +524,13 @@ pub fn scan_streaming(
         .into_inner()
         .unwrap_or_else(|p| p.into_inner());
     problems.sort_by(|a, b| a.path.cmp(&b.path));
+    problems.dedup();
     let mut skipped = shared
         .skipped
         .into_inner()
         .unwrap_or_else(|p| p.into_inner());
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    skipped.dedup();
     ScanResult {
         files,
         problems,

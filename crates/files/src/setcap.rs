@@ -14,8 +14,11 @@ use crate::xattr::{CapFile, CapsError};
 pub enum Change {
     /// Replace with exactly this state (libcap's `setcap TEXT FILE`).
     Set(FileCaps),
-    /// Merge: P ∪= P', I ∪= I', and the effective flag is set if either has it.
+    /// Merge: P ∪= P', I ∪= I', and the effective flag is set if either has it. Refused
+    /// when that changes what is effective (libcap 2.70's rule on the merged state).
     Add(FileCaps),
+    /// `Add` with `--force`: the effective flag covers the whole merged set regardless.
+    AddForced(FileCaps),
     /// Remove these capabilities from P and I; the attribute goes when nothing is left.
     Drop(CapSet),
     /// Remove the attribute (`-r`).
@@ -92,6 +95,8 @@ pub enum SetcapError {
     Stdin(String),
     #[error("Invalid file '{}' for capability operation", path.display())]
     InvalidFile { path: PathBuf },
+    #[error("File '{}' changed while setcap ran (replaced, or its capabilities changed); not written", path.display())]
+    Changed { path: PathBuf },
     #[error("File '{}' has no capablity to remove", path.display())]
     NothingToRemove { path: PathBuf },
     #[error("Failed to set capabilities on file '{}': {reason}", path.display())]
@@ -162,7 +167,7 @@ pub fn merged(current: Option<FileCaps>, change: Change, rootid: Option<u32>) ->
             revision: 0,
             ..caps
         }),
-        Change::Add(add) => {
+        Change::Add(add) | Change::AddForced(add) => {
             let old = current.unwrap_or_default();
             Some(keep_rootid(
                 FileCaps {
@@ -190,38 +195,215 @@ pub fn merged(current: Option<FileCaps>, change: Change, rootid: Option<u32>) ->
     }
 }
 
-/// Applies a change to one file.
-pub fn apply(path: &Path, change: Change, rootid: Option<u32>) -> Result<Written, SetcapError> {
+/// A change checked and ready to write: the file was opened (never through a symlink), its
+/// current attribute read and the new one computed. Nothing has been written yet, and no
+/// descriptor is held (a batch of thousands of files fits any open-file limit): the write
+/// opens the file again and proceeds only if it is still the same inode with the same
+/// attribute.
+#[derive(Debug)]
+pub struct Prepared {
+    path: PathBuf,
+    change: Change,
+    /// (dev, ino) of the regular file that was checked.
+    identity: (u64, u64),
+    stat: leastcap_sys::fs::FileStat,
+    /// The attribute bytes before the change, exactly (for a rollback).
+    raw_before: Option<Vec<u8>>,
+    before: Option<FileCaps>,
+    after: Option<FileCaps>,
+}
+
+/// The new attribute for a change to a file that has `before` (`present`: it has an
+/// attribute at all, perhaps a corrupt one), with the checks a merge needs.
+fn plan(
+    path: &Path,
+    before: Option<FileCaps>,
+    present: bool,
+    change: Change,
+    rootid: Option<u32>,
+) -> Result<Option<FileCaps>, SetcapError> {
+    if change == Change::Remove && !present {
+        return Err(SetcapError::NothingToRemove {
+            path: path.to_path_buf(),
+        });
+    }
+    let after = merged(before, change, rootid);
+    if let (Change::Add(add), Some(new)) = (change, after) {
+        // What each side asked to be effective; one flag on disk must cover exactly that.
+        let wanted = before
+            .map(|old| old.to_state().effective)
+            .unwrap_or_default()
+            | add.to_state().effective;
+        let union = new.permitted | new.inheritable;
+        if !wanted.is_empty() && wanted != union {
+            return Err(SetcapError::Effective(EffectiveMismatch {
+                effective: wanted,
+                union,
+            }));
+        }
+    }
+    Ok(after)
+}
+
+/// Checks a change to one file without writing: opens it with `O_NOFOLLOW`, refuses what is
+/// not a regular file, reads and decodes the current attribute and computes the new one.
+pub fn prepare(path: &Path, change: Change, rootid: Option<u32>) -> Result<Prepared, SetcapError> {
     let file = CapFile::open(path).map_err(|e| failed(path, e))?;
-    let before = match file.read() {
+    let raw_before = file.read_raw().map_err(|e| failed(path, e))?;
+    let before = match crate::xattr::decode(path, raw_before.clone()) {
         Ok(caps) => caps,
         // A corrupt attribute may be replaced or removed, but not merged with.
         Err(CapsError::Corrupt { .. }) if matches!(change, Change::Set(_) | Change::Remove) => None,
         Err(error) => return Err(failed(path, error)),
     };
-    let after = merged(before, change, rootid);
-    match after {
-        Some(caps) => file.write(&caps).map_err(|e| failed(path, e))?,
-        None => {
-            let removed = file.remove().map_err(|e| failed(path, e))?;
-            if !removed && change == Change::Remove {
-                return Err(SetcapError::NothingToRemove {
-                    path: path.to_path_buf(),
+    let after = plan(path, before, raw_before.is_some(), change, rootid)?;
+    Ok(Prepared {
+        path: path.to_path_buf(),
+        change,
+        identity: (file.stat.dev, file.stat.ino),
+        stat: file.stat,
+        raw_before,
+        before,
+        after,
+    })
+}
+
+impl Prepared {
+    /// Opens the file again (`O_NOFOLLOW`) and checks it is the inode that was prepared,
+    /// with an attribute that `expected` accepts.
+    fn reopen(&self, expected: impl Fn(Option<&[u8]>) -> bool) -> Result<CapFile, SetcapError> {
+        let path = &self.path;
+        let file = CapFile::open(path).map_err(|e| failed(path, e))?;
+        let same_inode = (file.stat.dev, file.stat.ino) == self.identity;
+        let raw = file.read_raw().map_err(|e| failed(path, e))?;
+        if !same_inode || !expected(raw.as_deref()) {
+            return Err(SetcapError::Changed { path: path.clone() });
+        }
+        Ok(file)
+    }
+
+    /// Writes the new attribute (or removes it), on the very file that was checked.
+    pub fn commit(&self) -> Result<Written, SetcapError> {
+        let path = &self.path;
+        let file = self.reopen(|raw| raw == self.raw_before.as_deref())?;
+        match self.after {
+            Some(caps) => file.write(&caps).map_err(|e| failed(path, e))?,
+            None => {
+                let removed = file.remove().map_err(|e| failed(path, e))?;
+                if !removed && self.change == Change::Remove {
+                    return Err(SetcapError::NothingToRemove { path: path.clone() });
+                }
+            }
+        }
+        let warnings = if self.after.is_some() {
+            warnings(self.stat.mode, self.stat.uid, self.stat.gid)
+        } else {
+            Vec::new()
+        };
+        Ok(Written {
+            path: path.clone(),
+            before: self.before,
+            after: self.after,
+            warnings,
+        })
+    }
+
+    /// Puts back the exact attribute bytes the file had before [`Prepared::commit`] (only
+    /// while it still holds what the commit wrote).
+    pub fn rollback(&self) -> Result<(), SetcapError> {
+        let path = &self.path;
+        // The kernel may store a different revision than was written (a v3 rootid of the
+        // namespace root reads back as v2): compare what the attribute means.
+        let meaning = |caps: Option<FileCaps>| {
+            caps.map(|c| {
+                (
+                    c.permitted,
+                    c.inheritable,
+                    c.effective,
+                    c.rootid.unwrap_or(0),
+                )
+            })
+        };
+        let file = self.reopen(|raw| {
+            let now = raw.map(FileCaps::from_xattr).transpose();
+            now.is_ok_and(|now| meaning(now) == meaning(self.after))
+        })?;
+        match &self.raw_before {
+            Some(raw) => file.write_raw(raw).map_err(|e| failed(path, e)),
+            None => file.remove().map(|_| ()).map_err(|e| failed(path, e)),
+        }
+    }
+}
+
+/// Applies a change to one file.
+pub fn apply(path: &Path, change: Change, rootid: Option<u32>) -> Result<Written, SetcapError> {
+    prepare(path, change, rootid)?.commit()
+}
+
+/// Why a batch wrote nothing (or undid what it wrote).
+#[derive(Debug)]
+pub struct BatchError {
+    /// Every file that failed its check, or the one write that failed.
+    pub errors: Vec<SetcapError>,
+    /// Files whose earlier writes could not be undone (the batch is then partial).
+    pub rollback_failures: Vec<SetcapError>,
+}
+
+/// Applies several changes with no partial writes: every file is checked first
+/// ([`prepare`]); when any check fails nothing is written. When a write then fails (e.g. an
+/// immutable file or a read-only file system), the writes already made are undone, newest
+/// first, restoring the exact old attribute bytes.
+pub fn apply_all(changes: &[(PathBuf, Change, Option<u32>)]) -> Result<Vec<Written>, BatchError> {
+    let mut prepared: Vec<Prepared> = Vec::with_capacity(changes.len());
+    let mut errors = Vec::new();
+    for (path, change, rootid) in changes {
+        let p = match prepare(path, *change, *rootid) {
+            Ok(p) => p,
+            Err(error) => {
+                errors.push(error);
+                continue;
+            }
+        };
+        // The same file again (same name or a hard link): the changes apply in turn, as one
+        // write.
+        match prepared.iter_mut().find(|e| e.identity == p.identity) {
+            Some(earlier) => {
+                let present = earlier.after.is_some();
+                match plan(path, earlier.after, present, *change, *rootid) {
+                    Ok(after) => {
+                        earlier.after = after;
+                        earlier.change = *change;
+                    }
+                    Err(error) => errors.push(error),
+                }
+            }
+            None => prepared.push(p),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(BatchError {
+            errors,
+            rollback_failures: Vec::new(),
+        });
+    }
+    let mut written = Vec::with_capacity(prepared.len());
+    for (index, p) in prepared.iter().enumerate() {
+        match p.commit() {
+            Ok(w) => written.push(w),
+            Err(error) => {
+                let rollback_failures = prepared[..index]
+                    .iter()
+                    .rev()
+                    .filter_map(|done| done.rollback().err())
+                    .collect();
+                return Err(BatchError {
+                    errors: vec![error],
+                    rollback_failures,
                 });
             }
         }
     }
-    let warnings = if after.is_some() {
-        warnings(file.stat.mode, file.stat.uid, file.stat.gid)
-    } else {
-        Vec::new()
-    };
-    Ok(Written {
-        path: path.to_path_buf(),
-        before,
-        after,
-        warnings,
-    })
+    Ok(written)
 }
 
 /// Result of `setcap -v`.

@@ -81,7 +81,12 @@ impl CapFile {
     }
 
     pub fn read(&self) -> Result<ReadCaps, CapsError> {
-        decode(&self.path, fs::get_caps_fd(self.fd.as_fd(), &self.path)?)
+        decode(&self.path, self.read_raw()?)
+    }
+
+    /// The attribute's bytes, undecoded (`None`: no attribute).
+    pub fn read_raw(&self) -> Result<Option<Vec<u8>>, CapsError> {
+        Ok(fs::get_caps_fd(self.fd.as_fd(), &self.path)?)
     }
 
     /// Writes the capabilities (revision 2, or 3 when a rootid is set).

@@ -371,3 +371,80 @@ fn flags_match_getcap_on_a_mixed_tree() {
     assert_eq!(v3["caps"]["rootid"], 1000);
     let _ = name_with_newline.as_os_str().as_bytes();
 }
+
+/// A failure on a path that is not UTF-8 names it exactly in JSON (`path_hex`).
+#[test]
+fn json_failures_have_exact_names() {
+    let dir = testkit::temp_dir();
+    let missing = dir.path().join(std::ffi::OsStr::from_bytes(b"gone\xff"));
+    let out = Command::new(env!("CARGO_BIN_EXE_leastcap"))
+        .args(["getcap", "--json"])
+        .arg(&missing)
+        .output()
+        .expect("getcap");
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let failure = &report["failures"][0];
+    let hex: String = missing
+        .as_os_str()
+        .as_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(
+        failure["path_hex"],
+        serde_json::Value::String(hex),
+        "{report}"
+    );
+}
+
+/// `getcap -r link/` where link is a symlink to a directory: nftw strips the trailing slash
+/// and reports the symlink itself (FTW_PHYS), without descending and without an error.
+/// leastcap prints the same and exits 0; `file/` and `dangling/` fail like libcap.
+#[test]
+fn recursive_symlink_with_trailing_slash_is_the_symlink() {
+    if !ready("recursive_symlink_with_trailing_slash_is_the_symlink") {
+        return;
+    }
+    let dir = testkit::temp_dir();
+    let root = dir.path();
+    std::fs::create_dir(root.join("d")).expect("mkdir");
+    std::fs::write(root.join("d/ping"), b"x").expect("write");
+    assert!(setcap_tool()
+        .arg("cap_net_raw=ep")
+        .arg(root.join("d/ping"))
+        .status()
+        .expect("setcap")
+        .success());
+    std::os::unix::fs::symlink("d", root.join("link")).expect("symlink");
+    std::os::unix::fs::symlink("nowhere", root.join("dangling")).expect("symlink");
+    for (args, ok) in [
+        (&["-r", "link/"][..], true),
+        (&["-r", "-v", "link//"], true),
+        (&["-r", "-v", "d/ping/"], false),
+        (&["-r", "dangling/"], false),
+    ] {
+        let ours = leastcap()
+            .arg("getcap")
+            .args(args)
+            .current_dir(root)
+            .output()
+            .expect("leastcap");
+        let theirs = getcap_tool()
+            .args(args)
+            .current_dir(root)
+            .output()
+            .expect("getcap");
+        assert_eq!(
+            String::from_utf8_lossy(&ours.stdout),
+            String::from_utf8_lossy(&theirs.stdout),
+            "{args:?}"
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&ours.stderr),
+            String::from_utf8_lossy(&theirs.stderr),
+            "{args:?}"
+        );
+        assert_eq!(ours.status.success(), ok, "{args:?}");
+    }
+}

@@ -548,3 +548,100 @@ fn other_file_systems_only_when_asked_and_pseudo_ones_never() {
         vec![(root.join("proc"), "proc file system".to_string())]
     );
 }
+
+/// A manifest that cannot be written (here: the target is a directory, so the final rename
+/// fails) is an error and leaves no temporary file behind.
+#[test]
+fn failed_export_leaves_no_temporary_file() {
+    let dir = testkit::temp_dir();
+    let root = dir.path();
+    std::fs::create_dir(root.join("tree")).expect("mkdir");
+    write(&root.join("tree/suid"), 0o4755);
+    let target = root.join("out");
+    std::fs::create_dir(&target).expect("mkdir");
+    let (code, _, err) = testkit::output(
+        leastcap()
+            .args(["scan", "--export"])
+            .arg(&target)
+            .arg(root.join("tree")),
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("out"), "{err}");
+    let mut left: Vec<_> = std::fs::read_dir(root)
+        .expect("read_dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["out", "tree"], "{err}");
+}
+
+/// Overlapping starting paths (the same tree twice, a tree and its subdirectory) report
+/// every file once: the streamed JSON records agree with the summary and the table.
+#[test]
+fn overlapping_roots_report_each_file_once() {
+    let dir = testkit::temp_dir();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("tree/sub/locked")).expect("mkdir");
+    write(&root.join("tree/suid"), 0o4755);
+    write(&root.join("tree/sub/sgid"), 0o2755);
+    let tree = root.join("tree");
+    let sub = root.join("tree/sub");
+    let out = Command::new(env!("CARGO_BIN_EXE_leastcap"))
+        .args(["scan", "--json"])
+        .arg(&tree)
+        .arg(&sub)
+        .arg(&tree)
+        .output()
+        .expect("scan");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let all = records(&out.stdout);
+    let mut files: Vec<_> = all
+        .iter()
+        .filter(|r| r.kind == "file")
+        .map(|r| r.path.clone())
+        .collect();
+    files.sort();
+    assert_eq!(files, [sub.join("sgid"), tree.join("suid")]);
+    let summary = all.last().expect("summary");
+    assert_eq!(summary.kind, "summary");
+    assert_eq!(summary.value["privileged_files"], 2);
+    assert_eq!(summary.value["directories"], 3, "{:?}", summary.value);
+}
+
+/// JSON names are exact everywhere: a skipped mount point whose name is not UTF-8 carries
+/// its bytes in `path_hex`, like files and problems do.
+#[test]
+fn skipped_mounts_have_exact_names_in_json() {
+    let test = "skipped_mounts_have_exact_names_in_json";
+    if !testkit::privileged(test) || !testkit::tool(test, "mount") {
+        return;
+    }
+    let _guard = exclusive();
+    let dir = testkit::temp_dir();
+    let root = dir.path().to_path_buf();
+    let at = root.join(OsStr::from_bytes(b"mnt\xff\n"));
+    std::fs::create_dir(&at).expect("mkdir");
+    let status = Command::new("mount")
+        .args(["-t", "tmpfs", "leastcap-test"])
+        .arg(&at)
+        .status()
+        .expect("mount");
+    assert!(status.success(), "mount tmpfs");
+    let _mount = Mounted(at.clone());
+    let out = leastcap()
+        .args(["scan", "--json"])
+        .arg(&root)
+        .output()
+        .expect("scan");
+    let skipped: Vec<_> = records(&out.stdout)
+        .into_iter()
+        .filter(|r| r.kind == "skipped")
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(skipped, [at]);
+}

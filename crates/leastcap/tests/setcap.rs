@@ -5,7 +5,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use leastcap_files::setcap::{apply, Change, SetcapError};
+use leastcap_files::setcap::{apply, prepare, Change, SetcapError};
 use leastcap_files::xattr::read_caps;
 use leastcap_model::{CapState, FileCaps, KernelCaps};
 use leastcap_testkit as testkit;
@@ -213,11 +213,21 @@ fn sets_caps_on_a_running_binary() {
         dir.path(),
         "sleep",
     );
-    let mut child = Command::new(&sleep)
-        .arg("30")
-        .stdin(Stdio::null())
-        .spawn()
-        .expect("start sleep");
+    // Another test thread forking while the copy was open for writing leaves that write
+    // descriptor in its child until the child execs: exec of the copy then fails with
+    // ETXTBSY for a moment. Retry (bounded) on exactly that error.
+    let mut attempts = 0;
+    let mut child = loop {
+        match Command::new(&sleep).arg("30").stdin(Stdio::null()).spawn() {
+            Err(error)
+                if error.kind() == std::io::ErrorKind::ExecutableFileBusy && attempts < 1000 =>
+            {
+                attempts += 1;
+                std::thread::yield_now();
+            }
+            other => break other.expect("start sleep"),
+        }
+    };
     // Wait until the child has exec'ed the copy (its /proc/PID/exe is the file).
     let exe = format!("/proc/{}/exe", child.id());
     for _ in 0..1000 {
@@ -367,4 +377,363 @@ fn manifest_export_and_apply_restore_caps() {
     assert_eq!(before.1.lines().count(), 5, "{}", before.1);
     let verify = testkit::output(leastcap().args(["setcap", "-v", "--apply"]).arg(&manifest));
     assert_eq!(verify.0, 0, "{}", verify.1);
+}
+
+/// Writes a manifest by hand: the header, then one line per (path, libcap text).
+fn write_manifest(path: &Path, entries: &[(&Path, &str)]) {
+    use std::os::unix::ffi::OsStrExt;
+    let mut text = String::from("{\"leastcap_manifest\":1}\n");
+    for (file, caps) in entries {
+        let caps =
+            FileCaps::from_state(&CapState::from_text(caps, KernelCaps::LINUX_6).expect("text"))
+                .expect("caps");
+        let hex: String = caps.to_xattr().iter().map(|b| format!("{b:02x}")).collect();
+        let name = std::str::from_utf8(file.as_os_str().as_bytes()).expect("utf-8 path");
+        text.push_str(&serde_json::json!({"path": name, "xattr": hex}).to_string());
+        text.push('\n');
+    }
+    std::fs::write(path, text).expect("write manifest");
+}
+
+/// "No partial writes": a manifest whose second entry cannot be written (a symlink, a missing
+/// file) leaves the first entry's file untouched.
+#[test]
+fn apply_validates_the_whole_manifest_before_writing() {
+    if !ready("apply_validates_the_whole_manifest_before_writing") {
+        return;
+    }
+    let dir = testkit::temp_dir();
+    let root = dir.path();
+    let good = root.join("good");
+    std::fs::write(&good, b"x").expect("write");
+    let victim = root.join("victim");
+    std::fs::write(&victim, b"x").expect("write");
+    let link = root.join("link");
+    std::os::unix::fs::symlink(&victim, &link).expect("symlink");
+    for bad in [link.clone(), root.join("missing")] {
+        let manifest = root.join("caps.manifest");
+        write_manifest(
+            &manifest,
+            &[(&good, "cap_net_raw=ep"), (&bad, "cap_sys_admin=ep")],
+        );
+        let (code, _, err) = testkit::output(leastcap().args(["setcap", "--apply"]).arg(&manifest));
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains(&*bad.to_string_lossy()), "{err}");
+        assert_eq!(getcap(&good), "", "a partial write: {err}");
+        assert_eq!(getcap(&victim), "");
+    }
+}
+
+/// The same rule for several files on one command line: one bad FILE means no file is
+/// written (libcap's setcap would have written the ones before it).
+#[test]
+fn several_files_are_all_validated_before_any_write() {
+    if !ready("several_files_are_all_validated_before_any_write") {
+        return;
+    }
+    let dir = testkit::temp_dir();
+    let root = dir.path();
+    let (a, b) = (root.join("a"), root.join("b"));
+    for file in [&a, &b] {
+        std::fs::write(file, b"x").expect("write");
+    }
+    let missing = root.join("missing");
+    let pairs = testkit::output(
+        leastcap()
+            .args(["setcap", "cap_net_raw=ep"])
+            .arg(&a)
+            .arg("cap_kill=p")
+            .arg(&missing),
+    );
+    assert_eq!(pairs.0, 1, "{}", pairs.2);
+    assert_eq!(getcap(&a), "", "a partial write: {}", pairs.2);
+    for mode in [
+        &["--add", "cap_kill=p"][..],
+        &["--drop", "cap_kill"],
+        &["-r"],
+    ] {
+        if mode[0] != "--add" {
+            assert_eq!(run(&["cap_kill,cap_chown=p"], &a).0, 0);
+        }
+        let before = getcap(&a);
+        let out = testkit::output(
+            leastcap()
+                .arg("setcap")
+                .args(mode)
+                .arg(&a)
+                .arg(&missing)
+                .arg(&b),
+        );
+        assert_eq!(out.0, 1, "{mode:?}: {}", out.2);
+        assert_eq!(getcap(&a), before, "{mode:?}: a partial write: {}", out.2);
+        assert_eq!(getcap(&b), "", "{mode:?}");
+    }
+}
+
+/// A write that fails only at fsetxattr time (an immutable file: open succeeds, the write is
+/// refused with EPERM) undoes the writes already made, restoring the exact old attribute.
+#[test]
+fn a_failed_write_rolls_back_the_earlier_ones() {
+    if !ready("a_failed_write_rolls_back_the_earlier_ones")
+        || !testkit::tool("a_failed_write_rolls_back_the_earlier_ones", "chattr")
+    {
+        return;
+    }
+    let dir = testkit::temp_dir();
+    let root = dir.path();
+    let (a, v3, locked) = (root.join("a"), root.join("v3"), root.join("locked"));
+    for file in [&a, &v3, &locked] {
+        std::fs::write(file, b"x").expect("write");
+    }
+    assert_eq!(run(&["-n", "1000", "cap_kill=p"], &v3).0, 0);
+    let chattr = |flag: &str| {
+        let status = Command::new(testkit::which("chattr").expect("chattr"))
+            .arg(flag)
+            .arg(&locked)
+            .stderr(Stdio::null())
+            .status()
+            .expect("chattr");
+        status.success()
+    };
+    if !chattr("+i") {
+        eprintln!("SKIPPED a_failed_write_rolls_back_the_earlier_ones: no chattr +i here");
+        return;
+    }
+    let v3_before = getcap(&v3);
+    let manifest = root.join("caps.manifest");
+    write_manifest(
+        &manifest,
+        &[
+            (&a, "cap_net_raw=ep"),
+            (&v3, "cap_chown=ep"),
+            (&locked, "cap_kill=p"),
+        ],
+    );
+    let apply = testkit::output(leastcap().args(["setcap", "--apply"]).arg(&manifest));
+    let add = testkit::output(
+        leastcap()
+            .args(["setcap", "--add", "cap_sys_time=p"])
+            .arg(&v3)
+            .arg(&locked),
+    );
+    assert!(chattr("-i"), "chattr -i");
+    assert_eq!(apply.0, 1, "{}", apply.2);
+    assert!(apply.2.contains("Operation not permitted"), "{}", apply.2);
+    assert_eq!(getcap(&a), "", "not rolled back: {}", apply.2);
+    assert_eq!(getcap(&v3), v3_before, "not rolled back: {}", apply.2);
+    assert_eq!(add.0, 1, "{}", add.2);
+    assert_eq!(getcap(&v3), v3_before, "not rolled back: {}", add.2);
+    assert_eq!(getcap(&locked), "");
+}
+
+/// `--json` names a file that is not UTF-8 exactly (`path_hex`).
+#[test]
+fn json_names_are_exact() {
+    if !ready("json_names_are_exact") {
+        return;
+    }
+    use std::os::unix::ffi::OsStrExt;
+    let dir = testkit::temp_dir();
+    let file = dir.path().join(std::ffi::OsStr::from_bytes(b"odd\xff"));
+    std::fs::write(&file, b"x").expect("write");
+    let hex: String = file
+        .as_os_str()
+        .as_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    for args in [
+        &["--json", "cap_kill=p"][..],
+        &["--json", "-v", "cap_kill=p"],
+    ] {
+        let out = leastcap()
+            .arg("setcap")
+            .args(args)
+            .arg(&file)
+            .output()
+            .expect("setcap");
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let entry = if args.contains(&"-v") {
+            &report["verified"][0]
+        } else {
+            &report["written"][0]
+        };
+        assert_eq!(
+            entry["path_hex"],
+            serde_json::Value::String(hex.clone()),
+            "{report}"
+        );
+    }
+}
+
+/// `--add` cannot silently make capabilities effective that were asked for as permitted
+/// only (or the other way round): the merged state must pass libcap 2.70's rule (effective
+/// empty or exactly P∪I), like the replace form, unless --force.
+#[test]
+fn add_refuses_a_merge_that_changes_what_is_effective() {
+    if !ready("add_refuses_a_merge_that_changes_what_is_effective") {
+        return;
+    }
+    let dir = testkit::temp_dir();
+    let file = dir.path().join("tool");
+    std::fs::write(&file, b"x").expect("write");
+    let shown = file.display().to_string();
+    for (current, add) in [
+        ("cap_net_raw=ep", "cap_kill=p"),
+        ("cap_kill=p", "cap_net_raw=ep"),
+    ] {
+        assert_eq!(run(&[current], &file).0, 0);
+        let (code, _, err) = run(&["--add", add], &file);
+        assert_eq!(code, 1, "{current} + {add}: {err}");
+        assert!(
+            err.contains("effective file capabilities must either be empty"),
+            "{err}"
+        );
+        assert_eq!(
+            getcap(&file),
+            format!("{shown} {current}"),
+            "{current} + {add}"
+        );
+        let (code, _, err) = run(&["--force", "--add", add], &file);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(getcap(&file), format!("{shown} cap_kill,cap_net_raw=ep"));
+    }
+    // Merges that keep the rule are fine.
+    assert_eq!(run(&["cap_kill=p"], &file).0, 0);
+    assert_eq!(run(&["--add", "cap_chown=p"], &file).0, 0);
+    assert_eq!(getcap(&file), format!("{shown} cap_chown,cap_kill=p"));
+    assert_eq!(run(&["cap_kill=ep"], &file).0, 0);
+    assert_eq!(run(&["--add", "cap_chown=eip"], &file).0, 0);
+    assert_eq!(getcap(&file), format!("{shown} cap_chown=eip cap_kill+ep"));
+}
+
+/// Checking every file before writing must not hold one descriptor per file: a manifest
+/// with more entries than the open-file limit still applies.
+#[test]
+fn apply_of_a_large_manifest_fits_a_small_descriptor_limit() {
+    if !ready("apply_of_a_large_manifest_fits_a_small_descriptor_limit") {
+        return;
+    }
+    let dir = testkit::temp_dir();
+    let root = dir.path();
+    let files: Vec<_> = (0..300).map(|i| root.join(format!("f{i}"))).collect();
+    for file in &files {
+        std::fs::write(file, b"x").expect("write");
+    }
+    let manifest = root.join("caps.manifest");
+    let entries: Vec<(&Path, &str)> = files
+        .iter()
+        .map(|f| (f.as_path(), "cap_net_raw=ep"))
+        .collect();
+    write_manifest(&manifest, &entries);
+    let out = testkit::output(
+        Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -n 64 && exec \"$0\" setcap --apply \"$1\"")
+            .arg(env!("CARGO_BIN_EXE_leastcap"))
+            .arg(&manifest),
+    );
+    assert_eq!(out.0, 0, "{}", out.2);
+    for file in [&files[0], &files[299]] {
+        assert_eq!(getcap(file), format!("{} cap_net_raw=ep", file.display()));
+    }
+}
+
+/// Between the check and the write, the file is replaced (another inode renamed over it) or
+/// its capabilities change: the write is refused, not made on what was not checked.
+#[test]
+fn a_file_changed_after_the_check_is_not_written() {
+    if !ready("a_file_changed_after_the_check_is_not_written") {
+        return;
+    }
+    let dir = testkit::temp_dir();
+    let target = dir.path().join("target");
+    std::fs::write(&target, b"x").expect("write");
+    let caps = FileCaps::from_state(
+        &CapState::from_text("cap_sys_admin=ep", KernelCaps::LINUX_6).expect("text"),
+    )
+    .expect("caps");
+    let prepared = prepare(&target, Change::Set(caps), None).expect("prepare");
+    let other = dir.path().join("other");
+    std::fs::write(&other, b"y").expect("write");
+    std::fs::rename(&other, &target).expect("rename");
+    assert!(matches!(
+        prepared.commit(),
+        Err(SetcapError::Changed { .. })
+    ));
+    assert_eq!(read_caps(&target, false).expect("read"), None);
+
+    let prepared = prepare(&target, Change::Set(caps), None).expect("prepare");
+    assert_eq!(run(&["cap_kill=p"], &target).0, 0);
+    assert!(matches!(
+        prepared.commit(),
+        Err(SetcapError::Changed { .. })
+    ));
+    assert_eq!(getcap(&target), format!("{} cap_kill=p", target.display()));
+    prepare(&target, Change::Set(caps), None)
+        .expect("prepare")
+        .commit()
+        .expect("commit");
+    assert_eq!(
+        getcap(&target),
+        format!("{} cap_sys_admin=ep", target.display())
+    );
+}
+
+/// The same file named twice in one command is changed as if the changes ran in turn (as
+/// libcap's setcap does for `TEXT FILE TEXT FILE`), not refused as "changed".
+#[test]
+fn the_same_file_twice_in_one_command() {
+    if !ready("the_same_file_twice_in_one_command") {
+        return;
+    }
+    let dir = testkit::temp_dir();
+    let file = dir.path().join("tool");
+    std::fs::write(&file, b"x").expect("write");
+    let link = dir.path().join("hard");
+    std::fs::hard_link(&file, &link).expect("link");
+    let shown = file.display().to_string();
+    let out = testkit::output(
+        leastcap()
+            .args(["setcap", "cap_kill=p"])
+            .arg(&file)
+            .arg("cap_chown=p")
+            .arg(&link),
+    );
+    assert_eq!(out.0, 0, "{}", out.2);
+    assert_eq!(getcap(&file), format!("{shown} cap_chown=p"));
+    let out = testkit::output(
+        leastcap()
+            .args(["setcap", "--add", "cap_kill=p"])
+            .arg(&file)
+            .arg(&file),
+    );
+    assert_eq!(out.0, 0, "{}", out.2);
+    assert_eq!(getcap(&file), format!("{shown} cap_chown,cap_kill=p"));
+    let out = testkit::output(
+        leastcap()
+            .args(["setcap", "--drop", "cap_kill"])
+            .arg(&file)
+            .arg(&link),
+    );
+    assert_eq!(out.0, 0, "{}", out.2);
+    assert_eq!(getcap(&file), format!("{shown} cap_chown=p"));
+}
+
+/// Error messages escape control characters in file names: a name with a newline cannot
+/// forge a second line, and a backslash-n in a name stays as it is.
+#[test]
+fn error_messages_escape_names() {
+    let dir = testkit::temp_dir();
+    for (name, shown) in [
+        ("nope\nFAKE: forged", "nope\\nFAKE: forged"),
+        ("back\\nslash", "back\\\\nslash"),
+    ] {
+        let path = dir.path().join(name);
+        let (code, _, err) = run(&["cap_kill=p"], &path);
+        assert_eq!(code, 1, "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(shown), "{err}");
+    }
 }

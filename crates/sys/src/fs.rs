@@ -332,36 +332,58 @@ pub fn read_dir_fd(dir: BorrowedFd<'_>, path: &Path) -> Result<Vec<DirEntry>, Fs
             return Ok(entries);
         }
         let filled = usize::try_from(n).unwrap_or(0).min(buf.len());
-        let mut at = 0;
-        // struct linux_dirent64 { u64 d_ino; i64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
-        while at + 19 <= filled {
-            let ino = u64::from_ne_bytes(buf[at..at + 8].try_into().unwrap_or([0; 8]));
-            let reclen = usize::from(u16::from_ne_bytes([buf[at + 16], buf[at + 17]]));
-            let dtype = buf[at + 18];
-            if reclen == 0 || at + reclen > filled {
-                break;
-            }
-            let raw = &buf[at + 19..at + reclen];
-            let len = raw.iter().position(|b| *b == 0).unwrap_or(raw.len());
-            let name = &raw[..len];
-            at += reclen;
-            if name == b"." || name == b".." {
-                continue;
-            }
-            let kind = match dtype {
-                libc::DT_DIR => EntryType::Dir,
-                libc::DT_REG => EntryType::File,
-                libc::DT_LNK => EntryType::Symlink,
-                libc::DT_UNKNOWN => EntryType::Unknown,
-                _ => EntryType::Other,
-            };
-            entries.push(DirEntry {
-                name: name.to_vec(),
-                ino,
-                kind,
-            });
-        }
+        parse_dirents(&buf[..filled], &mut entries).map_err(|message| FsError {
+            call: "getdents64",
+            path: path.to_path_buf(),
+            source: io::Error::new(io::ErrorKind::InvalidData, message),
+        })?;
     }
+}
+
+/// Parses the `linux_dirent64` records `getdents64` filled in, skipping `.` and `..`.
+fn parse_dirents(buf: &[u8], entries: &mut Vec<DirEntry>) -> Result<(), &'static str> {
+    let filled = buf.len();
+    let mut at = 0;
+    // struct linux_dirent64 { u64 d_ino; i64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
+    // The kernel fills whole records; anything else is an error, never a guess.
+    while at < filled {
+        if at + 19 > filled {
+            return Err("truncated linux_dirent64 header");
+        }
+        let ino = u64::from_ne_bytes(buf[at..at + 8].try_into().unwrap_or([0; 8]));
+        let reclen = usize::from(u16::from_ne_bytes([buf[at + 16], buf[at + 17]]));
+        let dtype = buf[at + 18];
+        // At least the header and a one-byte name's NUL.
+        if reclen < 20 {
+            return Err("linux_dirent64 record length shorter than its header");
+        }
+        if reclen > filled - at {
+            return Err("linux_dirent64 record runs past the bytes returned");
+        }
+        let raw = &buf[at + 19..at + reclen];
+        let len = raw
+            .iter()
+            .position(|b| *b == 0)
+            .ok_or("linux_dirent64 name is not NUL-terminated")?;
+        let name = &raw[..len];
+        at += reclen;
+        if name == b"." || name == b".." {
+            continue;
+        }
+        let kind = match dtype {
+            libc::DT_DIR => EntryType::Dir,
+            libc::DT_REG => EntryType::File,
+            libc::DT_LNK => EntryType::Symlink,
+            libc::DT_UNKNOWN => EntryType::Unknown,
+            _ => EntryType::Other,
+        };
+        entries.push(DirEntry {
+            name: name.to_vec(),
+            ino,
+            kind,
+        });
+    }
+    Ok(())
 }
 
 /// Outcome of reading `security.capability`.
@@ -645,6 +667,56 @@ mod tests {
             get_caps_entry(dirfd.as_fd(), dir.path(), b"f").expect("getxattrat"),
             None
         );
+    }
+
+    fn dirent(ino: u64, reclen: u16, dtype: u8, name: &[u8]) -> Vec<u8> {
+        let mut rec = Vec::new();
+        rec.extend_from_slice(&ino.to_ne_bytes());
+        rec.extend_from_slice(&0i64.to_ne_bytes());
+        rec.extend_from_slice(&reclen.to_ne_bytes());
+        rec.push(dtype);
+        rec.extend_from_slice(name);
+        rec.resize(usize::from(reclen).max(rec.len()), 0);
+        rec
+    }
+
+    /// Malformed getdents64 records (a record length shorter than the header, past the end
+    /// of what was filled, a name without its NUL) are errors, never a panic or a silently
+    /// dropped rest of the directory.
+    #[test]
+    fn malformed_dirents_are_errors() {
+        let mut good = dirent(7, 24, libc::DT_REG, b"abc\0");
+        good.extend(dirent(8, 24, libc::DT_DIR, b".\0"));
+        let mut entries = Vec::new();
+        assert_eq!(parse_dirents(&good, &mut entries), Ok(()));
+        assert_eq!(
+            entries,
+            vec![DirEntry {
+                name: b"abc".to_vec(),
+                ino: 7,
+                kind: EntryType::File
+            }]
+        );
+        let mut short = dirent(7, 24, libc::DT_REG, b"abc\0");
+        short.extend(dirent(9, 10, libc::DT_REG, b"x\0\0\0\0\0\0\0\0\0\0\0\0\0"));
+        let mut past_end = dirent(7, 24, libc::DT_REG, b"abc\0");
+        past_end.extend(&dirent(9, 40, libc::DT_REG, b"name\0")[..24]);
+        let zero = dirent(9, 0, libc::DT_REG, b"abcdefgh\0");
+        let unterminated = dirent(9, 24, libc::DT_REG, b"abcde");
+        let truncated_header = dirent(7, 24, libc::DT_REG, b"abc\0")[..12].to_vec();
+        for (what, buf) in [
+            ("short record", short),
+            ("past the end", past_end),
+            ("zero length", zero),
+            ("no NUL", unterminated),
+            ("truncated header", truncated_header),
+        ] {
+            let mut entries = Vec::new();
+            assert!(
+                parse_dirents(&buf, &mut entries).is_err(),
+                "{what}: {entries:?}"
+            );
+        }
     }
 
     #[test]

@@ -56,6 +56,8 @@ struct FileEntry {
 #[derive(Serialize)]
 struct Failure {
     path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path_hex: Option<String>,
     message: String,
 }
 
@@ -138,8 +140,10 @@ pub fn run(args: GetcapArgs, printer: &Printer) -> anyhow::Result<Outcome> {
             if !json {
                 let _ = writeln!(io::stderr(), "{}", escape_bytes(message.as_bytes()));
             }
+            let (path, path_hex) = exact(path);
             report.failures.push(Failure {
-                path: exact(path).0,
+                path,
+                path_hex,
                 message,
             });
         }

@@ -131,10 +131,20 @@ fn write_json(out: &mut dyn Write, result: &ScanResult, printer: &Printer) -> io
         out.write_all(&buf)?;
     }
     for skipped in &result.skipped {
-        printer.json_line(
-            &serde_json::json!({"type": "skipped", "path": skipped.path.to_string_lossy(), "reason": skipped.reason}),
-            out,
-        )?;
+        let mut buf = Vec::new();
+        {
+            let mut ser = serde_json::Serializer::new(&mut buf);
+            let mut map = ser.serialize_map(None).map_err(io::Error::other)?;
+            let mut put = || -> Result<(), serde_json::Error> {
+                map.serialize_entry("type", "skipped")?;
+                exact_fields(&mut map, &skipped.path)?;
+                map.serialize_entry("reason", &skipped.reason)
+            };
+            put().map_err(io::Error::other)?;
+            map.end().map_err(io::Error::other)?;
+        }
+        buf.push(b'\n');
+        out.write_all(&buf)?;
     }
     printer.json_line(&summary_json(result), out)
 }
@@ -276,10 +286,29 @@ fn export(path: &Path, result: &ScanResult, kernel: KernelCaps) -> anyhow::Resul
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let mut temp = tempfile_in(dir)?;
+    let (temp_path, mut temp) = tempfile_in(dir)?;
+    let written = write_manifest(&mut temp, result, kernel)
+        .with_context(|| format!("cannot write {}", temp_path.display()))
+        .and_then(|count| {
+            std::fs::rename(&temp_path, path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            Ok(count)
+        });
+    if written.is_err() {
+        // No half-written manifest and no stray temporary file.
+        let _ = std::fs::remove_file(&temp_path);
+    }
+    written
+}
+
+fn write_manifest(
+    file: &mut std::fs::File,
+    result: &ScanResult,
+    kernel: KernelCaps,
+) -> anyhow::Result<usize> {
     let mut count = 0;
     {
-        let mut out = io::BufWriter::new(&mut temp.1);
+        let mut out = io::BufWriter::new(&mut *file);
         manifest::write_header(&mut out)?;
         for file in &result.files {
             if let Some(caps) = file.caps {
@@ -296,8 +325,7 @@ fn export(path: &Path, result: &ScanResult, kernel: KernelCaps) -> anyhow::Resul
         }
         out.flush()?;
     }
-    temp.1.sync_all()?;
-    std::fs::rename(&temp.0, path).with_context(|| format!("cannot write {}", path.display()))?;
+    file.sync_all()?;
     Ok(count)
 }
 

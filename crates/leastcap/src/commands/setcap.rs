@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use leastcap_files::manifest;
-use leastcap_files::setcap::{apply, parse_text, verify, Change, SetcapError, Written};
+use leastcap_files::setcap::{apply_all, parse_text, verify, Change, SetcapError, Written};
 use leastcap_model::{parse_cap_list, FileCaps, KernelCaps};
 use serde::Serialize;
 
@@ -23,7 +23,9 @@ use crate::printer::{Printer, Report, Style};
 /// O_RDONLY|O_NOFOLLOW and use fsetxattr on that descriptor: a symlink is never written
 /// through, and a binary that is running can be changed. Like libcap 2.70, the effective
 /// flags must be empty or cover every permitted and inheritable capability (--force to
-/// override), and empty text is refused (use -r). Warns when the file is also setuid or
+/// override), and empty text is refused (use -r). No partial writes: every FILE (or manifest
+/// entry) is checked before any is written, and a write that still fails undoes the earlier
+/// ones. Warns when the file is also setuid or
 /// setgid, writable by someone other than root, or owned by a user other than root.
 #[derive(Debug, clap::Args)]
 #[command(
@@ -50,7 +52,9 @@ pub struct SetcapArgs {
     #[arg(short = 'f', long)]
     pub force: bool,
 
-    /// Add these capabilities to each FILE's current ones (all arguments are files).
+    /// Add these capabilities to each FILE's current ones (all arguments are files). Refused
+    /// when the merge would change which capabilities are effective (one flag on disk covers
+    /// all of P∪I), unless --force.
     #[arg(long, value_name = "TEXT", conflicts_with_all = ["drop", "apply"])]
     pub add: Option<String>,
 
@@ -70,6 +74,8 @@ pub struct SetcapArgs {
 #[derive(Serialize)]
 struct Entry {
     path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path_hex: Option<String>,
     before: Option<FileCaps>,
     after: Option<FileCaps>,
     warnings: Vec<String>,
@@ -85,6 +91,8 @@ struct SetcapReport {
 #[derive(Serialize)]
 struct VerifyEntry {
     path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path_hex: Option<String>,
     ok: bool,
     line: String,
 }
@@ -93,6 +101,15 @@ impl Report for SetcapReport {
     fn write_text(&self, _out: &mut dyn Write, _style: &Style) -> io::Result<()> {
         Ok(())
     }
+}
+
+/// The name's bytes in hex when it is not UTF-8 (JSON names are exact).
+fn path_hex(path: &Path) -> Option<String> {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = path.as_os_str().as_bytes();
+    std::str::from_utf8(bytes)
+        .is_err()
+        .then(|| leastcap_files::path::hex(bytes))
 }
 
 fn parse_rootid(text: &str) -> Result<u32, SetcapError> {
@@ -131,11 +148,13 @@ impl Ctx<'_> {
         self.failed = true;
         let message = error.to_string();
         if !self.printer.is_json() {
-            let _ = writeln!(
-                io::stderr(),
-                "{}",
-                crate::escape::escape_str(&message).replace("\\n", "\n")
-            );
+            // Names are escaped; only libcap's two-line effective-rule message (which names
+            // no file) keeps its line break.
+            let text = match error {
+                SetcapError::Effective(_) => message.clone(),
+                _ => crate::escape::escape_str(&message),
+            };
+            let _ = writeln!(io::stderr(), "{text}");
         }
         self.report.failures.push(message);
     }
@@ -152,10 +171,46 @@ impl Ctx<'_> {
         }
         self.report.written.push(Entry {
             path: written.path.to_string_lossy().into_owned(),
+            path_hex: path_hex(&written.path),
             before: written.before,
             after: written.after,
             warnings: written.warnings.iter().map(|w| w.message()).collect(),
         });
+    }
+
+    /// Writes every change or none (see `apply_all`).
+    fn apply_all(&mut self, changes: &[(PathBuf, Change, Option<u32>)]) {
+        match apply_all(changes) {
+            Ok(written) => {
+                for w in written {
+                    self.written(w);
+                }
+            }
+            Err(batch) => {
+                for error in &batch.errors {
+                    self.fail(error);
+                }
+                for error in &batch.rollback_failures {
+                    self.fail(error);
+                }
+                let message = if batch.rollback_failures.is_empty() {
+                    if changes.len() == 1 {
+                        // One file: libcap's message alone, byte for byte.
+                        return;
+                    }
+                    "no file was changed".to_string()
+                } else {
+                    format!(
+                        "{} earlier write(s) could not be undone (see above)",
+                        batch.rollback_failures.len()
+                    )
+                };
+                if !self.printer.is_json() {
+                    self.printer.note(&message);
+                }
+                self.report.failures.push(message);
+            }
+        }
     }
 
     fn verify(&mut self, path: &Path, want: FileCaps, rootid: Option<u32>) {
@@ -170,6 +225,7 @@ impl Ctx<'_> {
                 }
                 self.report.verified.push(VerifyEntry {
                     path: path.to_string_lossy().into_owned(),
+                    path_hex: path_hex(path),
                     ok: result.ok(),
                     line,
                 });
@@ -216,15 +272,16 @@ pub fn run(args: SetcapArgs, printer: &Printer) -> anyhow::Result<Outcome> {
         let file = std::fs::File::open(manifest_path)
             .with_context(|| format!("cannot open manifest {}", manifest_path.display()))?;
         let entries = manifest::read(manifest_path, io::BufReader::new(file))?;
-        for entry in entries {
-            if args.verify {
+        if args.verify {
+            for entry in entries {
                 ctx.verify(&entry.path, entry.caps, entry.caps.rootid);
-            } else {
-                match apply(&entry.path, Change::Set(entry.caps), entry.caps.rootid) {
-                    Ok(written) => ctx.written(written),
-                    Err(error) => ctx.fail(&error),
-                }
             }
+        } else {
+            let changes: Vec<_> = entries
+                .into_iter()
+                .map(|entry| (entry.path, Change::Set(entry.caps), entry.caps.rootid))
+                .collect();
+            ctx.apply_all(&changes);
         }
     } else if args.remove || args.add.is_some() || args.drop.is_some() {
         if args.args.is_empty() {
@@ -234,6 +291,7 @@ pub fn run(args: SetcapArgs, printer: &Printer) -> anyhow::Result<Outcome> {
             Change::Remove
         } else if let Some(text) = &args.add {
             match parse_text(text, kernel, args.force) {
+                Ok(caps) if args.force => Change::AddForced(caps),
                 Ok(caps) => Change::Add(caps),
                 Err(error) => {
                     ctx.fail(&error);
@@ -244,16 +302,15 @@ pub fn run(args: SetcapArgs, printer: &Printer) -> anyhow::Result<Outcome> {
             let list = args.drop.as_deref().unwrap_or_default();
             Change::Drop(parse_cap_list(list).map_err(|e| UsageError(format!("--drop: {e}")))?)
         };
-        for file in &args.args {
-            let path = Path::new(file);
-            if args.verify {
-                return Err(UsageError("-v needs TEXT FILE pairs".into()).into());
-            }
-            match apply(path, change, rootid) {
-                Ok(written) => ctx.written(written),
-                Err(error) => ctx.fail(&error),
-            }
+        if args.verify {
+            return Err(UsageError("-v needs TEXT FILE pairs".into()).into());
         }
+        let changes: Vec<_> = args
+            .args
+            .iter()
+            .map(|file| (PathBuf::from(file), change, rootid))
+            .collect();
+        ctx.apply_all(&changes);
     } else {
         if args.args.is_empty() || args.args.len() % 2 != 0 {
             return Err(UsageError(
@@ -262,23 +319,27 @@ pub fn run(args: SetcapArgs, printer: &Printer) -> anyhow::Result<Outcome> {
             )
             .into());
         }
+        // Every TEXT is parsed before any file is touched (no partial writes).
+        let mut pairs = Vec::with_capacity(args.args.len() / 2);
         for pair in args.args.chunks(2) {
-            let path = Path::new(&pair[1]);
-            let caps = match text_for(&pair[0], kernel, args.force) {
-                Ok(caps) => caps,
+            match text_for(&pair[0], kernel, args.force) {
+                Ok(caps) => pairs.push((PathBuf::from(&pair[1]), caps)),
                 Err(error) => {
                     ctx.fail(&error);
                     return Ok(Outcome::Failed);
                 }
-            };
-            if args.verify {
-                ctx.verify(path, caps, rootid);
-            } else {
-                match apply(path, Change::Set(caps), rootid) {
-                    Ok(written) => ctx.written(written),
-                    Err(error) => ctx.fail(&error),
-                }
             }
+        }
+        if args.verify {
+            for (path, caps) in pairs {
+                ctx.verify(&path, caps, rootid);
+            }
+        } else {
+            let changes: Vec<_> = pairs
+                .into_iter()
+                .map(|(path, caps)| (path, Change::Set(caps), rootid))
+                .collect();
+            ctx.apply_all(&changes);
         }
     }
     if printer.is_json() {
