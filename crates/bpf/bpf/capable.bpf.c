@@ -93,11 +93,11 @@ static __always_inline void lc_count(__u32 index)
 }
 
 /* Is the current task part of the target? */
-static __always_inline int lc_is_target(void)
+static __always_inline int lc_is_target(const struct task_struct *task)
 {
 	if (lc_cfg_cgroup_mode)
 		return bpf_get_current_ancestor_cgroup_id(lc_cfg_cgroup_level) == lc_cfg_cgroup_id;
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 tgid = task->tgid; /* BTF-typed (trusted) pointer: a direct load, no helper call */
 	__u8 *state = bpf_map_lookup_elem(&lc_targets, &tgid);
 	return state && *state == LC_TARGET_ACTIVE;
 }
@@ -115,15 +115,17 @@ static __always_inline __s32 lc_stack(void *ctx, int cap)
 /* typed_ns: ns is a BTF-typed pointer (fexit, tp_btf) that can be read directly; otherwise
  * it is read through bpf_probe_read_kernel. Constant at every call site: the branch is
  * resolved at compile time. */
-static __always_inline void lc_record(const struct user_namespace *ns, int typed_ns, int cap,
+static __always_inline void lc_record(struct task_struct *task,
+				      const struct user_namespace *ns, int typed_ns, int cap,
 				      int ret, __u32 opts, __u32 flags, __u8 backend,
 				      __s32 stack_id)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	/* task is the current task (bpf_get_current_task_btf): its fields are direct loads. */
+	__u32 tgid = task->tgid;
+	__u32 tid = task->pid;
 	int level = 0;
 	unsigned int inum = 0;
 	long syscall_nr = -1;
-	struct task_struct *task = bpf_get_current_task_btf();
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 
 	lc_count(LC_CNT_MATCHED);
@@ -144,7 +146,7 @@ static __always_inline void lc_record(const struct user_namespace *ns, int typed
 	int first = 0; /* this check created a new aggregate key */
 	if (lc_cfg_aggregate) {
 		struct lc_agg_key key = {
-			.pid = pid_tgid >> 32,
+			.pid = tgid,
 			.cap = cap,
 			.ret = ret,
 			.syscall_nr = (__s32)syscall_nr,
@@ -166,7 +168,6 @@ static __always_inline void lc_record(const struct user_namespace *ns, int typed
 				else
 					lc_count(LC_CNT_AGG_FULL);
 			}
-			__u32 tgid = pid_tgid >> 32;
 			char comm[16];
 			bpf_get_current_comm(comm, sizeof(comm));
 			bpf_map_update_elem(&lc_comms, &tgid, comm, BPF_NOEXIST);
@@ -181,8 +182,8 @@ static __always_inline void lc_record(const struct user_namespace *ns, int typed
 		return;
 	}
 	e->time_ns = bpf_ktime_get_ns();
-	e->pid = pid_tgid >> 32;
-	e->tid = (__u32)pid_tgid;
+	e->pid = tgid;
+	e->tid = tid;
 	e->cap = cap;
 	e->ret = ret;
 	e->syscall_nr = (__s32)syscall_nr;
@@ -193,7 +194,10 @@ static __always_inline void lc_record(const struct user_namespace *ns, int typed
 	e->userns_level = (__u16)level;
 	e->backend = backend;
 	e->_pad = 0;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	/* task->comm as two direct loads instead of the bpf_get_current_comm helper: the
+	 * kernel keeps comm NUL-padded (__set_task_comm uses strscpy_pad), so the bytes are
+	 * the helper's. */
+	__builtin_memcpy(e->comm, task->comm, sizeof(e->comm));
 	__u64 wake = BPF_RB_NO_WAKEUP;
 	if (bpf_ringbuf_query(&lc_events, BPF_RB_AVAIL_DATA) + sizeof(*e) >= lc_cfg_wakeup_bytes)
 		wake = BPF_RB_FORCE_WAKEUP;
@@ -207,10 +211,11 @@ static __always_inline void lc_record(const struct user_namespace *ns, int typed
 SEC("fexit/cap_capable")
 int lc_fexit_cap(__u64 *ctx)
 {
-	if (!lc_is_target())
+	struct task_struct *task = bpf_get_current_task_btf();
+	if (!lc_is_target(task))
 		return 0;
 	int cap = (int)ctx[2];
-	lc_record((const struct user_namespace *)ctx[1], 1, cap, (int)ctx[4], (__u32)ctx[3],
+	lc_record(task, (const struct user_namespace *)ctx[1], 1, cap, (int)ctx[4], (__u32)ctx[3],
 		  LC_F_OPTS_VALID, LC_BACKEND_FEXIT, lc_stack(ctx, cap));
 	return 0;
 }
@@ -220,10 +225,11 @@ int lc_fexit_cap(__u64 *ctx)
 SEC("tp_btf/cap_capable")
 int lc_tpbtf_cap(__u64 *ctx)
 {
-	if (!lc_is_target())
+	struct task_struct *task = bpf_get_current_task_btf();
+	if (!lc_is_target(task))
 		return 0;
 	int cap = (int)ctx[3];
-	lc_record((const struct user_namespace *)ctx[1], 1, cap, (int)ctx[4], 0, 0,
+	lc_record(task, (const struct user_namespace *)ctx[1], 1, cap, (int)ctx[4], 0, 0,
 		  LC_BACKEND_TP_BTF, lc_stack(ctx, cap));
 	return 0;
 }
@@ -231,10 +237,11 @@ int lc_tpbtf_cap(__u64 *ctx)
 SEC("raw_tp/cap_capable")
 int lc_rawtp_cap(__u64 *ctx)
 {
-	if (!lc_is_target())
+	struct task_struct *task = bpf_get_current_task_btf();
+	if (!lc_is_target(task))
 		return 0;
 	int cap = (int)ctx[3];
-	lc_record((const struct user_namespace *)ctx[1], 0, cap, (int)ctx[4], 0, 0,
+	lc_record(task, (const struct user_namespace *)ctx[1], 0, cap, (int)ctx[4], 0, 0,
 		  LC_BACKEND_RAW_TP, lc_stack(ctx, cap));
 	return 0;
 }
@@ -252,10 +259,11 @@ struct lc_tp_cap_capable {
 SEC("tracepoint/capability/cap_capable")
 int lc_tp_cap(struct lc_tp_cap_capable *ctx)
 {
-	if (!lc_is_target())
+	struct task_struct *task = bpf_get_current_task_btf();
+	if (!lc_is_target(task))
 		return 0;
 	int cap = ctx->cap;
-	lc_record((const struct user_namespace *)ctx->target_ns, 0, cap, ctx->ret, 0, 0,
+	lc_record(task, (const struct user_namespace *)ctx->target_ns, 0, cap, ctx->ret, 0, 0,
 		  LC_BACKEND_TRACEPOINT, lc_stack(ctx, cap));
 	return 0;
 }
@@ -268,7 +276,7 @@ struct lc_kregs {
 SEC("kprobe/cap_capable")
 int lc_kp_cap(struct lc_kregs *ctx)
 {
-	if (!lc_is_target())
+	if (!lc_is_target(bpf_get_current_task_btf()))
 		return 0;
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	int cap = (int)ctx->dx;
@@ -291,7 +299,7 @@ int lc_krp_cap(struct lc_kregs *ctx)
 		return 0;
 	struct lc_kp_args saved = *args;
 	bpf_map_delete_elem(&lc_kp_args, &tid);
-	lc_record((const struct user_namespace *)saved.target_ns, 0, saved.cap, (int)ctx->ax,
+	lc_record(bpf_get_current_task_btf(), (const struct user_namespace *)saved.target_ns, 0, saved.cap, (int)ctx->ax,
 		  saved.opts, LC_F_OPTS_VALID, LC_BACKEND_KPROBE, saved.stack_id);
 	return 0;
 }

@@ -40,6 +40,7 @@ struct task_struct {
 	int pid;
 	int tgid;
 	struct signal_struct *signal;
+	char comm[16];
 };
 
 /* x86_64 */

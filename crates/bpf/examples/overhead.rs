@@ -191,6 +191,41 @@ fn run_bpftrace(capprog: &Path, n: u64, printf: bool) -> (f64, u64, u64) {
     (ns / n as f64, lines, 0)
 }
 
+/// Average run time of the busiest BPF program of this process (the capability-check one),
+/// from /proc/self/fdinfo; NaN unless `kernel.bpf_stats_enabled` is 1.
+fn bpf_run_ns() -> f64 {
+    let mut best = (0u64, 0u64);
+    for entry in std::fs::read_dir("/proc/self/fdinfo")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let Ok(info) = std::fs::read_to_string(entry.path()) else {
+            continue;
+        };
+        let field = |name: &str| -> Option<u64> {
+            info.lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().parse().ok())
+        };
+        if let (Some(time), Some(count)) = (field("run_time_ns:"), field("run_cnt:")) {
+            if count > best.1 {
+                best = (time, count);
+            }
+        }
+    }
+    if best.1 == 0 {
+        f64::NAN
+    } else {
+        best.0 as f64 / best.1 as f64
+    }
+}
+
+/// CPU time of the consumer thread of the last run.
+static CONSUMER_CPU_NS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+static BPF_RUN_NS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Runs the loop, tracing it with `options` if given; returns (ns per call, events read, lost).
 fn run(capprog: &Path, n: u64, options: Option<TraceOptions>, bystander: bool) -> (f64, u64, u64) {
     let mut child = Command::new(capprog)
@@ -228,6 +263,13 @@ fn run(capprog: &Path, n: u64, options: Option<TraceOptions>, bystander: bool) -
                 .map(|e| e.count)
                 .sum();
             let lost = tracer.stats().expect("stats").lost;
+            BPF_RUN_NS.store(bpf_run_ns().to_bits(), Ordering::Relaxed);
+            let cpu = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+            CONSUMER_CPU_NS.store(
+                u64::try_from(cpu.tv_sec).unwrap_or(0) * 1_000_000_000
+                    + u64::try_from(cpu.tv_nsec).unwrap_or(0),
+                Ordering::Relaxed,
+            );
             (events.max(aggregated), lost)
         })
     });
@@ -382,12 +424,29 @@ fn main() {
     println!("{n} ioprio_set calls, one capability check each; backend {backend}\n");
     println!("| mode | ns/call | added per check | ratio | checks recorded | lost |");
     println!("|---|---:|---:|---:|---:|---:|");
+    // LEASTCAP_OVERHEAD_ONLY=a,b: only the rows whose name contains one of these (and the
+    // untraced baseline), for quick comparisons.
+    let only: Vec<String> = std::env::var("LEASTCAP_OVERHEAD_ONLY")
+        .map(|v| v.split('|').map(str::to_owned).collect())
+        .unwrap_or_default();
+    modes.retain(|(name, _)| {
+        *name == "untraced" || only.is_empty() || only.iter().any(|o| name.contains(o.as_str()))
+    });
     let mut baseline = None;
     for (name, mode) in modes {
+        BPF_RUN_NS.store(f64::NAN.to_bits(), Ordering::Relaxed);
+        CONSUMER_CPU_NS.store(0, Ordering::Relaxed);
         let (ns, events, lost) = run_mode(&capprog, n, mode);
         let base = *baseline.get_or_insert(ns);
+        let bpf = f64::from_bits(BPF_RUN_NS.load(Ordering::Relaxed));
+        let bpf = if bpf.is_nan() {
+            String::new()
+        } else {
+            let reader = CONSUMER_CPU_NS.load(Ordering::Relaxed) as f64 / n as f64;
+            format!(" (BPF {bpf:.0} ns, reader {reader:.0} ns)")
+        };
         println!(
-            "| {name} | {ns:.0} | {:+.0} ns | {:.2} | {events} | {lost} |",
+            "| {name} | {ns:.0} | {:+.0} ns{bpf} | {:.2} | {events} | {lost} |",
             ns - base,
             ns / base
         );
