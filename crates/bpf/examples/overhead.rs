@@ -221,6 +221,12 @@ fn bpf_run_ns() -> f64 {
     }
 }
 
+/// CPU time of the calling thread, in nanoseconds.
+fn thread_cpu_ns() -> u64 {
+    let cpu = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    u64::try_from(cpu.tv_sec).unwrap_or(0) * 1_000_000_000 + u64::try_from(cpu.tv_nsec).unwrap_or(0)
+}
+
 /// CPU time of the consumer thread of the last run.
 static CONSUMER_CPU_NS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
@@ -234,6 +240,11 @@ fn run(capprog: &Path, n: u64, options: Option<TraceOptions>, bystander: bool) -
         .stdout(Stdio::piped())
         .spawn()
         .expect("spawn capprog");
+    // A poll interval of an hour or more means: read nothing until the loop is over (the
+    // ring must hold every record), to see what the reader's work costs the traced loop.
+    let deferred = options
+        .as_ref()
+        .is_some_and(|o| o.poll_interval >= Duration::from_secs(3600));
     let tracer = options.map(|options| {
         // A bystander run traces this process instead: the cost paid by untraced processes.
         let (pid, options) = if bystander {
@@ -253,8 +264,21 @@ fn run(capprog: &Path, n: u64, options: Option<TraceOptions>, bystander: bool) -
         std::thread::spawn(move || {
             let mut events = 0u64;
             while !done.load(Ordering::Relaxed) {
-                events += tracer.poll(Duration::from_millis(50)).expect("poll").len() as u64;
+                if deferred {
+                    std::thread::sleep(Duration::from_millis(10));
+                } else {
+                    events += tracer.poll(Duration::from_millis(50)).expect("poll").len() as u64;
+                }
             }
+            let cpu_before = thread_cpu_ns();
+            while deferred {
+                let batch = tracer.drain().len() as u64;
+                events += batch;
+                if batch == 0 {
+                    break;
+                }
+            }
+            let cpu_deferred = thread_cpu_ns() - cpu_before;
             events += tracer.drain().len() as u64;
             let aggregated: u64 = tracer
                 .aggregate()
@@ -264,12 +288,13 @@ fn run(capprog: &Path, n: u64, options: Option<TraceOptions>, bystander: bool) -
                 .sum();
             let lost = tracer.stats().expect("stats").lost;
             BPF_RUN_NS.store(bpf_run_ns().to_bits(), Ordering::Relaxed);
-            let cpu = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
-            CONSUMER_CPU_NS.store(
-                u64::try_from(cpu.tv_sec).unwrap_or(0) * 1_000_000_000
-                    + u64::try_from(cpu.tv_nsec).unwrap_or(0),
-                Ordering::Relaxed,
-            );
+            // The reader's CPU time while the loop ran (for a deferred run: its drain after).
+            let cpu = if deferred {
+                cpu_deferred
+            } else {
+                thread_cpu_ns()
+            };
+            CONSUMER_CPU_NS.store(cpu, Ordering::Relaxed);
             (events.max(aggregated), lost)
         })
     });
@@ -328,6 +353,18 @@ fn main() {
             Mode::Bpf {
                 options: TraceOptions {
                     wakeup_bytes: 64 << 10,
+                    ..TraceOptions::default()
+                },
+                bystander: false,
+            },
+        ),
+        (
+            "events, read only after the loop (256 MiB ring): no reader competing",
+            Mode::Bpf {
+                options: TraceOptions {
+                    ring_bytes: 256 << 20,
+                    wakeup_bytes: u64::MAX,
+                    poll_interval: Duration::from_secs(3600),
                     ..TraceOptions::default()
                 },
                 bystander: false,
