@@ -271,11 +271,13 @@ fn run(capprog: &Path, n: u64, options: Option<TraceOptions>, bystander: bool) -
                 }
             }
             let cpu_before = thread_cpu_ns();
-            while deferred {
-                let batch = tracer.drain().len() as u64;
-                events += batch;
-                if batch == 0 {
-                    break;
+            if deferred {
+                loop {
+                    let batch = tracer.drain().len() as u64;
+                    events += batch;
+                    if batch == 0 {
+                        break;
+                    }
                 }
             }
             let cpu_deferred = thread_cpu_ns() - cpu_before;
