@@ -606,18 +606,7 @@ impl PsReport {
             Field::Hidden(h) => writeln!(out, "  status        hidden ({})", h.hidden)?,
             Field::Absent => {}
         }
-        if let Some(via) = &row.can_use {
-            writeln!(
-                out,
-                "  {:<13} {}",
-                "can use via",
-                if via.is_empty() {
-                    "-".to_string()
-                } else {
-                    via.join(", ")
-                }
-            )?;
-        }
+        write_can_use(out, "  ", row.can_use.as_deref())?;
         let ns = match &process.user_ns {
             Field::Known(ns) if ns.initial => format!("initial (inode {})", ns.inode),
             Field::Known(ns) => format!(
@@ -662,18 +651,7 @@ impl PsReport {
             };
             writeln!(out, "  thread {} ({differs})", thread.thread.tid)?;
             self.write_creds(out, &thread.thread.status, Some(&thread.names), "  ")?;
-            if let Some(via) = &thread.can_use {
-                writeln!(
-                    out,
-                    "    {:<13} {}",
-                    "can use via",
-                    if via.is_empty() {
-                        "-".to_string()
-                    } else {
-                        via.join(", ")
-                    }
-                )?;
-            }
+            write_can_use(out, "    ", thread.can_use.as_deref())?;
             writeln!(out, "    risk          {}", thread.risk.level.label())?;
         }
         Ok(())
@@ -976,6 +954,15 @@ impl Report for SelfReport {
             writeln!(out, "{line}")?;
         }
         Ok(())
+    }
+}
+
+/// The `--cap` answer in the detailed view: through which sets the capability is usable.
+fn write_can_use(out: &mut dyn Write, indent: &str, via: Option<&[&str]>) -> io::Result<()> {
+    match via {
+        Some([]) => writeln!(out, "{indent}{:<13} -", "can use via"),
+        Some(via) => writeln!(out, "{indent}{:<13} {}", "can use via", via.join(", ")),
+        None => Ok(()),
     }
 }
 
