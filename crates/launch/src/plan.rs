@@ -209,7 +209,10 @@ impl TargetBinary {
             source,
         };
         let meta = std::fs::metadata(path).map_err(io)?;
-        let file_caps = match leastcap_sys::launch::file_caps_xattr(path).map_err(io)? {
+        // As execve sees it: through symlinks.
+        let file_caps = match leastcap_sys::fs::get_caps_path(path, true)
+            .map_err(|e| io(e.source))?
+        {
             None => None,
             Some(bytes) => {
                 let caps = FileCaps::from_xattr(&bytes).map_err(|source| TargetError::Xattr {

@@ -664,31 +664,6 @@ pub fn forward_signals_to(pid: u32) -> io::Result<()> {
     Ok(())
 }
 
-/// The raw `security.capability` attribute of a file, `None` when it has none.
-pub fn file_caps_xattr(path: &Path) -> io::Result<Option<Vec<u8>>> {
-    let c_path = CString::new(path.as_os_str().as_encoded_bytes())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path contains a NUL byte"))?;
-    let name = c"security.capability";
-    let mut buffer = [0u8; 64];
-    // SAFETY: both strings are NUL-terminated; the buffer is valid for its length.
-    let n = unsafe {
-        libc::getxattr(
-            c_path.as_ptr(),
-            name.as_ptr(),
-            buffer.as_mut_ptr().cast(),
-            buffer.len(),
-        )
-    };
-    if n < 0 {
-        let error = io::Error::last_os_error();
-        return match error.raw_os_error() {
-            Some(libc::ENODATA) | Some(libc::ENOTSUP) => Ok(None),
-            _ => Err(error),
-        };
-    }
-    Ok(Some(buffer[..n as usize].to_vec()))
-}
-
 /// Whether the file system holding `path` is mounted `nosuid` (setuid bits and file
 /// capabilities are then ignored by execve).
 pub fn is_nosuid_mount(path: &Path) -> io::Result<bool> {
