@@ -3,47 +3,20 @@
 //! Without root they print why they are skipped (and fail with LEASTCAP_REQUIRE_PRIVILEGED=1).
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use leastcap_bpf::{CapEvent, StartAt, Target, TraceOptions, Tracer};
 use leastcap_model::Cap;
 use leastcap_trace::{Class, Classifier, Summary};
 
-fn privileged(test: &str) -> bool {
-    leastcap_bpf::have_privileges()
-        || leastcap_testkit::skip_or_fail(
-            test,
-            "needs root or CAP_BPF + CAP_PERFMON (loads BPF programs)",
-        )
-}
+// The tracer crate's own test helpers: the privilege gate, the serial lock, and capprog.c
+// built once per test binary.
+#[path = "../../bpf/tests/common/mod.rs"]
+mod common;
 
-fn serial() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Builds the tracer crate's test program (crates/bpf/tests/capprog.c) once.
-fn capprog() -> &'static Path {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("leastcap-trace-tests-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let binary = dir.join("capprog");
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../bpf/tests/capprog.c");
-        let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_owned());
-        let status = Command::new(&cc)
-            .args(["-O1", "-pthread", "-Wall", "-o"])
-            .arg(&binary)
-            .arg(&source)
-            .status()
-            .unwrap_or_else(|e| panic!("cannot run the C compiler `{cc}`: {e}"));
-        assert!(status.success(), "compiling capprog.c failed");
-        binary
-    })
-}
+use common::{capprog, privileged, serial};
 
 /// Runs `capprog exec PROGRAM ARGS…` the way the launcher will: the tracer attaches while
 /// capprog waits on stdin, and recording starts at the exec of PROGRAM.

@@ -36,7 +36,8 @@ pub fn capprog() -> &'static Path {
         let dir = std::env::temp_dir().join(format!("leastcap-bpf-tests-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let binary = dir.join("capprog");
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/capprog.c");
+        // Through crates/bpf from either crate, since leastcap-trace's tests use this module too.
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../bpf/tests/capprog.c");
         let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_owned());
         let status = Command::new(&cc)
             .args(["-O1", "-pthread", "-Wall", "-o"])
