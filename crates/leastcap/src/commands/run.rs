@@ -71,7 +71,7 @@ pub struct RunArgs {
 /// The privilege options shared by every command that launches a program (`run`, `trace`,
 /// later `learn` and `enforce`): flatten this into the command's Args and call
 /// [`PrivilegeArgs::request`].
-#[derive(Debug, Clone, Default, clap::Args)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
 pub struct PrivilegeArgs {
     /// Run as this user (name or uid); the gid defaults to the user's primary group.
     #[arg(long, short = 'u', value_name = "USER")]
@@ -141,6 +141,11 @@ fn parse_securebits(text: &str) -> anyhow::Result<Securebits> {
 }
 
 impl PrivilegeArgs {
+    /// True when any privilege option was given (the options differ from their defaults).
+    pub fn any_given(&self) -> bool {
+        *self != PrivilegeArgs::default()
+    }
+
     /// The request the options describe (malformed values are usage errors, exit 2).
     pub fn request(&self, kernel: KernelCaps) -> anyhow::Result<PlanRequest> {
         request(self, kernel)

@@ -276,22 +276,6 @@ fn usage(message: impl Into<String>) -> anyhow::Error {
     UsageError(message.into()).into()
 }
 
-fn privileges_given(args: &PrivilegeArgs) -> bool {
-    args.user.is_some()
-        || args.group.is_some()
-        || args.groups.is_some()
-        || args.init_groups
-        || args.keep_groups
-        || args.caps.is_some()
-        || args.inheritable.is_some()
-        || args.ambient.is_some()
-        || args.bounding.is_some()
-        || args.keep_bounding
-        || args.securebits.is_some()
-        || args.no_new_privs
-        || args.allow_new_privs
-}
-
 /// The plan that changes nothing: the program runs with leastcap's own credentials.
 fn unchanged(current: &CurrentState, users: &UserDb) -> PrivilegePlan {
     PrivilegePlan {
@@ -433,7 +417,7 @@ pub fn run(args: TraceArgs, printer: &Printer) -> anyhow::Result<Outcome> {
             "--duration applies to --pid, --cgroup and --unit; a program is traced until it exits",
         ));
     }
-    if args.command.is_empty() && privileges_given(&args.privileges) {
+    if args.command.is_empty() && args.privileges.any_given() {
         return Err(usage(
             "privilege options (--user, --caps, ...) apply only when leastcap starts the PROGRAM",
         ));
@@ -508,7 +492,7 @@ fn trace_program(
     }
     let current = CurrentState::read().context("cannot read leastcap's own credentials")?;
     let users = UserDb::system()?;
-    let plan = if privileges_given(&args.privileges) {
+    let plan = if args.privileges.any_given() {
         let request = args.privileges.request(kernel)?;
         PrivilegePlan::from_request(&request, &current, &users, kernel)
             .map_err(|e| usage(e.to_string()))?
