@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use leastcap_bpf::{Output, StartAt, Target, TraceOptions, TraceStats, Tracer};
 use leastcap_events::{Backend, CapEvent};
-use leastcap_launch::{CurrentState, Launcher, PrivilegePlan, TargetBinary, UserDb};
+use leastcap_launch::{CurrentState, Launcher, PrivilegePlan, UserDb};
 use leastcap_model::{Cap, CapSet, KernelCaps, ProcStatus};
 use leastcap_trace::{ClassifiedEvent, Classifier, Dedup, Summary};
 use serde::Serialize;
@@ -499,26 +499,20 @@ fn trace_program(
     } else {
         unchanged(&current, &users)
     };
-    let launcher = Launcher::new(plan.clone(), args.command.clone()).current(current);
-    let program = match launcher.resolve_program() {
-        Ok(program) => program,
-        Err(error) => return launch_error(error, printer),
-    };
-    let target = match TargetBinary::inspect(&program) {
-        Ok(target) => target,
-        Err(error) => return launch_error(error.into(), printer),
-    };
-    // What the program holds right after exec: denials of anything else it never had.
-    let held = plan
-        .predict(&target)
-        .caps
-        .map_or(0, |caps| caps.permitted.bits() | caps.effective.bits());
-    let classifier = classifier.held_at_start(held);
-
-    let mut child = match launcher.spawn_paused() {
+    let mut child = match Launcher::new(plan, args.command.clone())
+        .current(current)
+        .spawn_paused()
+    {
         Ok(child) => child,
         Err(error) => return launch_error(error, printer),
     };
+    // What the program holds right after exec: denials of anything else it never had.
+    let held = child
+        .plan()
+        .predict(child.target())
+        .caps
+        .map_or(0, |caps| caps.permitted.bits() | caps.effective.bits());
+    let classifier = classifier.held_at_start(held);
     for warning in child.warnings() {
         printer.warn(&escape(&warning.0));
     }
@@ -539,7 +533,7 @@ fn trace_program(
         session.pump()?;
     }
     let status = status_code(child.wait()?);
-    let name = program.display().to_string();
+    let name = child.program().display().to_string();
     let finished = session.finish(escape(&name), Some(status), kernel)?;
     warn_incomplete(printer, &finished.stats);
     Ok(Outcome::Status(status))
